@@ -1,0 +1,650 @@
+//===- GraphOps.cpp - graph operations: builders and verifiers ------------===//
+//
+// Part of infir2.
+//
+// Builders infer result types without checking; verifiers check every rule
+// and quote the shapes involved. Dynamic dimensions ("?") satisfy any rule
+// they take part in.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/graph/IR/GraphOps.h"
+
+#include "dialects/common/ShapeUtils.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/Support/InterleavedRange.h"
+
+#include <cstdio>
+
+using namespace mlir;
+using namespace mlir::infir2;
+using namespace mlir::infir2::graph;
+
+static constexpr int64_t kDyn = ShapedType::kDynamic;
+
+static RankedTensorType tensorType(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+/// Checks that |actual| (the op's result) has |shape| and |elementType|.
+static LogicalResult verifyResult(Operation *op, RankedTensorType actual,
+                                  ArrayRef<int64_t> shape, Type elementType,
+                                  StringRef why) {
+  if (actual.getElementType() != elementType)
+    return op->emitOpError()
+           << "result element type " << actual.getElementType() << " must be "
+           << elementType << " (" << why << ")";
+  if (!shapesCompatible(actual.getShape(), shape))
+    return op->emitOpError()
+           << "result shape " << formatShape(actual.getShape())
+           << " does not match the expected " << formatShape(shape) << " ("
+           << why << ")";
+  return success();
+}
+
+static bool isNarrowFloat(Type type) {
+  auto f = dyn_cast<FloatType>(type);
+  return f && f.getWidth() <= 8;
+}
+
+/// A double as diagnostics quote it: "-0.125", "1e-06".
+static std::string fmt(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", v);
+  return buf;
+}
+
+/// Positive and finite, for scales, thetas and epsilons.
+static bool isPositiveFinite(double v) { return v > 0 && std::isfinite(v); }
+
+//===----------------------------------------------------------------------===//
+// EmbeddingOp
+//===----------------------------------------------------------------------===//
+
+void EmbeddingOp::build(OpBuilder &builder, OperationState &state, Value table,
+                        Value ids) {
+  RankedTensorType t = tensorType(table);
+  SmallVector<int64_t> shape(tensorType(ids).getShape());
+  shape.push_back(t.getRank() == 2 ? t.getDimSize(1) : kDyn);
+  build(builder, state, RankedTensorType::get(shape, t.getElementType()), table,
+        ids);
+}
+
+LogicalResult EmbeddingOp::verify() {
+  RankedTensorType table = tensorType(getTable());
+  if (table.getRank() != 2)
+    return emitOpError() << "table must be rank 2 ([vocab, hidden]), got rank "
+                         << table.getRank();
+  SmallVector<int64_t> shape(tensorType(getIds()).getShape());
+  shape.push_back(table.getDimSize(1));
+  return verifyResult(*this, tensorType(getResult()), shape,
+                      table.getElementType(),
+                      "the ids' shape followed by the table's hidden size, "
+                      "with the table's element type");
+}
+
+//===----------------------------------------------------------------------===//
+// LinearOp
+//===----------------------------------------------------------------------===//
+
+void LinearOp::build(OpBuilder &builder, OperationState &state, Value input,
+                     Value weight, Value bias, fp8::RecipeAttr fp8) {
+  RankedTensorType x = tensorType(input), w = tensorType(weight);
+  SmallVector<int64_t> shape(x.getShape());
+  int64_t n = w.getRank() == 2 ? w.getDimSize(0) : kDyn;
+  if (shape.empty())
+    shape.push_back(n);
+  else
+    shape.back() = n;
+  build(builder, state, RankedTensorType::get(shape, x.getElementType()), input,
+        weight, bias, fp8);
+}
+
+LogicalResult LinearOp::verify() {
+  RankedTensorType x = tensorType(getInput()), w = tensorType(getWeight());
+  if (x.getRank() < 1)
+    return emitOpError() << "input must have rank >= 1 ([..., in_features])";
+  if (w.getRank() != 2)
+    return emitOpError() << "weight must be rank 2 ([out_features, "
+                            "in_features]), got rank "
+                         << w.getRank();
+  if (w.getElementType() != x.getElementType())
+    return emitOpError() << "weight element type " << w.getElementType()
+                         << " differs from input element type "
+                         << x.getElementType();
+  int64_t k = x.getShape().back();
+  if (!dimsCompatible(k, w.getDimSize(1)))
+    return emitOpError() << "input has " << k
+                         << " features (last dimension) but weight "
+                         << formatShape(w.getShape()) << " takes "
+                         << w.getDimSize(1)
+                         << " (weight is [out_features, in_features])";
+  int64_t n = w.getDimSize(0);
+  if (Value bias = getBias()) {
+    RankedTensorType b = tensorType(bias);
+    if (b.getRank() != 1 || !dimsCompatible(b.getDimSize(0), n))
+      return emitOpError() << "bias shape " << formatShape(b.getShape())
+                           << " must be [out_features] = [" << n << "]";
+    if (b.getElementType() != x.getElementType())
+      return emitOpError() << "bias element type " << b.getElementType()
+                           << " differs from input element type "
+                           << x.getElementType();
+  }
+  SmallVector<int64_t> shape(x.getShape());
+  shape.back() = n;
+  return verifyResult(*this, tensorType(getResult()), shape, x.getElementType(),
+                      "the input's shape with out_features last");
+}
+
+//===----------------------------------------------------------------------===//
+// MatmulOp
+//===----------------------------------------------------------------------===//
+
+/// [M, K] and [K, N] of a (possibly transposed) matmul operand pair.
+static std::pair<int64_t, int64_t> rowsCols(ArrayRef<int64_t> shape,
+                                            bool transposed) {
+  int64_t r = shape[shape.size() - 2], c = shape.back();
+  return transposed ? std::make_pair(c, r) : std::make_pair(r, c);
+}
+
+void MatmulOp::build(OpBuilder &builder, OperationState &state, Value lhs,
+                     Value rhs, bool transposeLhs, bool transposeRhs,
+                     Type resultElementType) {
+  RankedTensorType a = tensorType(lhs), b = tensorType(rhs);
+  if (!resultElementType)
+    resultElementType = a.getElementType();
+  SmallVector<int64_t> shape;
+  if (a.getRank() >= 2 && b.getRank() >= 2) {
+    shape.assign(a.getShape().begin(), a.getShape().end() - 2);
+    shape.push_back(rowsCols(a.getShape(), transposeLhs).first);
+    shape.push_back(rowsCols(b.getShape(), transposeRhs).second);
+  } else {
+    shape = {kDyn, kDyn};
+  }
+  build(builder, state, RankedTensorType::get(shape, resultElementType), lhs,
+        rhs, transposeLhs, transposeRhs);
+}
+
+LogicalResult MatmulOp::verify() {
+  RankedTensorType a = tensorType(getLhs()), b = tensorType(getRhs());
+  if (a.getRank() < 2 || a.getRank() != b.getRank())
+    return emitOpError() << "operands must have one rank >= 2, got ranks "
+                         << a.getRank() << " and " << b.getRank();
+  if (a.getElementType() != b.getElementType())
+    return emitOpError() << "operand element types differ: "
+                         << a.getElementType() << " and " << b.getElementType();
+  ArrayRef<int64_t> batchA = a.getShape().drop_back(2);
+  ArrayRef<int64_t> batchB = b.getShape().drop_back(2);
+  if (!shapesCompatible(batchA, batchB))
+    return emitOpError() << "batch dimensions differ: " << formatShape(batchA)
+                         << " and " << formatShape(batchB);
+  auto [m, ka] = rowsCols(a.getShape(), getTransposeLhs());
+  auto [kb, n] = rowsCols(b.getShape(), getTransposeRhs());
+  if (!dimsCompatible(ka, kb))
+    return emitOpError() << "contraction sizes differ: lhs "
+                         << formatShape(a.getShape())
+                         << (getTransposeLhs() ? " (transposed)" : "")
+                         << " has K = " << ka << ", rhs "
+                         << formatShape(b.getShape())
+                         << (getTransposeRhs() ? " (transposed)" : "")
+                         << " has K = " << kb;
+  RankedTensorType result = tensorType(getResult());
+  Type elem = result.getElementType();
+  if (elem != a.getElementType() && !elem.isF32())
+    return emitOpError() << "result element type " << elem
+                         << " must be the operands' (" << a.getElementType()
+                         << ") or f32";
+  SmallVector<int64_t> shape(batchA);
+  shape.push_back(m);
+  shape.push_back(n);
+  return verifyResult(*this, result, shape, elem, "batch dims, then M, N");
+}
+
+//===----------------------------------------------------------------------===//
+// RmsNormOp
+//===----------------------------------------------------------------------===//
+
+void RmsNormOp::build(OpBuilder &builder, OperationState &state, Value input,
+                      Value weight, double epsilon) {
+  build(builder, state, input.getType(), input, weight,
+        builder.getF64FloatAttr(epsilon));
+}
+
+LogicalResult RmsNormOp::verify() {
+  RankedTensorType x = tensorType(getInput()), w = tensorType(getWeight());
+  if (x.getRank() < 1)
+    return emitOpError() << "input must have rank >= 1";
+  if (w.getRank() != 1 || !dimsCompatible(w.getDimSize(0), x.getShape().back()))
+    return emitOpError() << "weight shape " << formatShape(w.getShape())
+                         << " must be [" << x.getShape().back()
+                         << "], the input's last dimension";
+  if (w.getElementType() != x.getElementType())
+    return emitOpError() << "weight element type " << w.getElementType()
+                         << " differs from input element type "
+                         << x.getElementType();
+  double eps = getEpsilon().convertToDouble();
+  if (!(eps >= 0) || !std::isfinite(eps))
+    return emitOpError() << "epsilon " << fmt(eps)
+                         << " must be finite and non-negative";
+  return verifyResult(*this, tensorType(getResult()), x.getShape(),
+                      x.getElementType(), "the input's type");
+}
+
+//===----------------------------------------------------------------------===//
+// RopeOp
+//===----------------------------------------------------------------------===//
+
+void RopeOp::build(OpBuilder &builder, OperationState &state, Value input,
+                   Value positions, double theta, RopeStyle style) {
+  build(builder, state, input.getType(), input, positions,
+        builder.getF64FloatAttr(theta),
+        RopeStyleAttr::get(builder.getContext(), style));
+}
+
+LogicalResult RopeOp::verify() {
+  RankedTensorType x = tensorType(getInput()), p = tensorType(getPositions());
+  if (x.getRank() != 3)
+    return emitOpError() << "input must be rank 3 ([tokens, heads, "
+                            "head_dim]), got rank "
+                         << x.getRank();
+  int64_t d = x.getDimSize(2);
+  if (!ShapedType::isDynamic(d) && d % 2 != 0)
+    return emitOpError() << "head_dim " << d << " must be even (rotary pairs)";
+  if (p.getRank() != 1 || !dimsCompatible(p.getDimSize(0), x.getDimSize(0)))
+    return emitOpError() << "positions shape " << formatShape(p.getShape())
+                         << " must be [" << formatShape(x.getDimSize(0))
+                         << "], one position per token";
+  double theta = getTheta().convertToDouble();
+  if (!isPositiveFinite(theta))
+    return emitOpError() << "theta " << fmt(theta)
+                         << " must be positive and finite";
+  return verifyResult(*this, tensorType(getResult()), x.getShape(),
+                      x.getElementType(), "the input's type");
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+void AttentionOp::build(OpBuilder &builder, OperationState &state, Value query,
+                        Value key, Value value, Value cuSeqlens, double scale,
+                        bool causal) {
+  build(builder, state, query.getType(), query, key, value, cuSeqlens,
+        builder.getF64FloatAttr(scale),
+        causal ? builder.getUnitAttr() : UnitAttr());
+}
+
+LogicalResult AttentionOp::verify() {
+  RankedTensorType q = tensorType(getQuery()), k = tensorType(getKey()),
+                   v = tensorType(getValue());
+  for (auto [name, t] : {std::make_pair("query", q), std::make_pair("key", k),
+                         std::make_pair("value", v)})
+    if (t.getRank() != 3)
+      return emitOpError() << name
+                           << " must be rank 3 ([tokens, heads, head_dim]), "
+                              "got rank "
+                           << t.getRank();
+  if (k.getElementType() != q.getElementType() ||
+      v.getElementType() != q.getElementType())
+    return emitOpError() << "query, key and value element types differ: "
+                         << q.getElementType() << ", " << k.getElementType()
+                         << ", " << v.getElementType();
+  if (!shapesCompatible(k.getShape(), v.getShape()))
+    return emitOpError() << "key shape " << formatShape(k.getShape())
+                         << " differs from value shape "
+                         << formatShape(v.getShape());
+  if (!dimsCompatible(q.getDimSize(0), k.getDimSize(0)))
+    return emitOpError() << "query has " << q.getDimSize(0)
+                         << " tokens but key/value have " << k.getDimSize(0)
+                         << "; packed self-attention needs the same tokens";
+  if (!dimsCompatible(q.getDimSize(2), k.getDimSize(2)))
+    return emitOpError() << "query head_dim " << q.getDimSize(2)
+                         << " differs from key/value head_dim "
+                         << k.getDimSize(2);
+  int64_t hq = q.getDimSize(1), hkv = k.getDimSize(1);
+  if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hkv) &&
+      (hkv == 0 || hq % hkv != 0))
+    return emitOpError() << "query heads " << hq
+                         << " are not a multiple of key/value heads " << hkv
+                         << " (grouped-query attention)";
+  int64_t segments = tensorType(getCuSeqlens()).getDimSize(0);
+  if (!ShapedType::isDynamic(segments) && segments < 2)
+    return emitOpError() << "cu_seqlens has " << segments
+                         << " entries; it needs S + 1 >= 2 (one offset per "
+                            "sequence plus the total)";
+  double scale = getScale().convertToDouble();
+  if (!isPositiveFinite(scale))
+    return emitOpError() << "scale " << fmt(scale)
+                         << " must be positive and finite";
+  return verifyResult(*this, tensorType(getResult()), q.getShape(),
+                      q.getElementType(), "the query's type");
+}
+
+//===----------------------------------------------------------------------===//
+// CrossEntropyOp
+//===----------------------------------------------------------------------===//
+
+void CrossEntropyOp::build(OpBuilder &builder, OperationState &state,
+                           Value logits, Value labels, Value lossMask) {
+  RankedTensorType l = tensorType(logits);
+  int64_t t = l.getRank() >= 1 ? l.getDimSize(0) : kDyn;
+  build(builder, state, RankedTensorType::get({t}, builder.getF32Type()),
+        logits, labels, lossMask);
+}
+
+LogicalResult CrossEntropyOp::verify() {
+  RankedTensorType logits = tensorType(getLogits());
+  if (logits.getRank() != 2)
+    return emitOpError() << "logits must be rank 2 ([tokens, vocab]), got "
+                            "rank "
+                         << logits.getRank();
+  int64_t t = logits.getDimSize(0);
+  for (auto [name, v] : {std::make_pair("labels", getLabels()),
+                         std::make_pair("loss_mask", getLossMask())}) {
+    RankedTensorType type = tensorType(v);
+    if (type.getRank() != 1 || !dimsCompatible(type.getDimSize(0), t))
+      return emitOpError() << name << " shape " << formatShape(type.getShape())
+                           << " must be [" << formatShape(t)
+                           << "], one per token";
+  }
+  return verifyResult(*this, tensorType(getResult()), {t},
+                      Float32Type::get(getContext()), "one f32 loss per token");
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+static SmallVector<int64_t>
+reducedShape(ArrayRef<int64_t> shape, ArrayRef<int64_t> axes, bool keepDims) {
+  SmallVector<int64_t> out;
+  for (auto [i, d] : llvm::enumerate(shape)) {
+    if (!llvm::is_contained(axes, static_cast<int64_t>(i)))
+      out.push_back(d);
+    else if (keepDims)
+      out.push_back(1);
+  }
+  return out;
+}
+
+template <typename OpTy>
+static void buildReduce(OpBuilder &builder, OperationState &state, Value input,
+                        ArrayRef<int64_t> axes, bool keepDims) {
+  RankedTensorType x = tensorType(input);
+  OpTy::build(builder, state,
+              RankedTensorType::get(reducedShape(x.getShape(), axes, keepDims),
+                                    x.getElementType()),
+              input, builder.getDenseI64ArrayAttr(axes), keepDims);
+}
+
+template <typename OpTy>
+static LogicalResult verifyReduce(OpTy op) {
+  RankedTensorType x = tensorType(op.getInput());
+  ArrayRef<int64_t> axes = op.getAxes();
+  for (auto [i, axis] : llvm::enumerate(axes)) {
+    if (axis < 0 || axis >= x.getRank())
+      return op.emitOpError()
+             << "axis " << axis << " is out of range for rank " << x.getRank();
+    if (i > 0 && axis <= axes[i - 1])
+      return op.emitOpError() << "axes must be strictly increasing, got "
+                              << axes[i - 1] << " then " << axis;
+  }
+  return verifyResult(op, tensorType(op.getResult()),
+                      reducedShape(x.getShape(), axes, op.getKeepDims()),
+                      x.getElementType(),
+                      op.getKeepDims() ? "reduced axes kept as size 1"
+                                       : "reduced axes removed");
+}
+
+#define GRAPH_REDUCE_OP(OpTy)                                                  \
+  void OpTy::build(OpBuilder &builder, OperationState &state, Value input,     \
+                   ArrayRef<int64_t> axes, bool keepDims) {                    \
+    buildReduce<OpTy>(builder, state, input, axes, keepDims);                  \
+  }                                                                            \
+  LogicalResult OpTy::verify() { return verifyReduce(*this); }
+GRAPH_REDUCE_OP(ReduceSumOp)
+GRAPH_REDUCE_OP(ReduceMaxOp)
+GRAPH_REDUCE_OP(ReduceMeanOp)
+#undef GRAPH_REDUCE_OP
+
+//===----------------------------------------------------------------------===//
+// CastOp
+//===----------------------------------------------------------------------===//
+
+void CastOp::build(OpBuilder &builder, OperationState &state, Value input,
+                   Type elementType) {
+  build(builder, state, tensorType(input).clone(elementType), input);
+}
+
+LogicalResult CastOp::verify() {
+  RankedTensorType x = tensorType(getInput()), r = tensorType(getResult());
+  for (Type t : {x.getElementType(), r.getElementType()})
+    if (isNarrowFloat(t))
+      return emitOpError() << "cannot cast "
+                           << (t == x.getElementType() ? "from " : "to ") << t
+                           << "; FP8 values carry scales: use fp8.quantize "
+                              "and fp8.dequantize";
+  if (!shapesCompatible(x.getShape(), r.getShape()))
+    return emitOpError() << "result shape " << formatShape(r.getShape())
+                         << " differs from input shape "
+                         << formatShape(x.getShape())
+                         << "; cast changes only the element type";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ReshapeOp
+//===----------------------------------------------------------------------===//
+
+void ReshapeOp::build(OpBuilder &builder, OperationState &state, Value input,
+                      ArrayRef<int64_t> shape) {
+  build(builder, state,
+        RankedTensorType::get(shape, tensorType(input).getElementType()),
+        input);
+}
+
+LogicalResult ReshapeOp::verify() {
+  RankedTensorType x = tensorType(getInput()), r = tensorType(getResult());
+  if (x.getElementType() != r.getElementType())
+    return emitOpError() << "result element type " << r.getElementType()
+                         << " differs from input element type "
+                         << x.getElementType();
+  if (x.hasStaticShape() && r.hasStaticShape() &&
+      x.getNumElements() != r.getNumElements())
+    return emitOpError() << "input shape " << formatShape(x.getShape())
+                         << " has " << x.getNumElements()
+                         << " elements but result shape "
+                         << formatShape(r.getShape()) << " has "
+                         << r.getNumElements();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// TransposeOp
+//===----------------------------------------------------------------------===//
+
+static SmallVector<int64_t> permuted(ArrayRef<int64_t> shape,
+                                     ArrayRef<int64_t> perm) {
+  SmallVector<int64_t> out;
+  for (int64_t p : perm)
+    out.push_back(p >= 0 && p < static_cast<int64_t>(shape.size()) ? shape[p]
+                                                                   : kDyn);
+  return out;
+}
+
+void TransposeOp::build(OpBuilder &builder, OperationState &state, Value input,
+                        ArrayRef<int64_t> permutation) {
+  RankedTensorType x = tensorType(input);
+  build(builder, state,
+        RankedTensorType::get(permuted(x.getShape(), permutation),
+                              x.getElementType()),
+        input, builder.getDenseI64ArrayAttr(permutation));
+}
+
+LogicalResult TransposeOp::verify() {
+  RankedTensorType x = tensorType(getInput());
+  ArrayRef<int64_t> perm = getPermutation();
+  SmallVector<bool> seen(x.getRank(), false);
+  if (static_cast<int64_t>(perm.size()) != x.getRank())
+    return emitOpError() << "permutation has " << perm.size()
+                         << " entries but the input has rank " << x.getRank();
+  for (int64_t p : perm) {
+    if (p < 0 || p >= x.getRank() || seen[p])
+      return emitOpError() << "permutation [" << llvm::interleaved(perm)
+                           << "] is not a permutation of 0.."
+                           << x.getRank() - 1;
+    seen[p] = true;
+  }
+  return verifyResult(*this, tensorType(getResult()),
+                      permuted(x.getShape(), perm), x.getElementType(),
+                      "the input's dimensions in permutation order");
+}
+
+//===----------------------------------------------------------------------===//
+// BroadcastOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult BroadcastOp::verify() {
+  RankedTensorType x = tensorType(getInput()), r = tensorType(getResult());
+  ArrayRef<int64_t> dims = getDims();
+  if (r.getElementType() != x.getElementType())
+    return emitOpError() << "result element type " << r.getElementType()
+                         << " differs from input element type "
+                         << x.getElementType();
+  if (static_cast<int64_t>(dims.size()) != x.getRank())
+    return emitOpError() << "dims has " << dims.size()
+                         << " entries but the input has rank " << x.getRank();
+  for (auto [i, d] : llvm::enumerate(dims)) {
+    if (d < 0 || d >= r.getRank())
+      return emitOpError() << "dims entry " << d
+                           << " is out of range for result rank "
+                           << r.getRank();
+    if (i > 0 && d <= dims[i - 1])
+      return emitOpError() << "dims must be strictly increasing, got "
+                           << dims[i - 1] << " then " << d;
+    int64_t in = x.getDimSize(i), out = r.getDimSize(d);
+    if (in != 1 && !dimsCompatible(in, out))
+      return emitOpError() << "input dimension " << i << " of size " << in
+                           << " maps to result dimension " << d << " of size "
+                           << out << "; it must be 1 or equal";
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// SliceOp
+//===----------------------------------------------------------------------===//
+
+static int64_t sliceSize(int64_t start, int64_t limit, int64_t stride) {
+  if (stride < 1 || limit < start)
+    return 0;
+  return llvm::divideCeil(limit - start, stride);
+}
+
+void SliceOp::build(OpBuilder &builder, OperationState &state, Value input,
+                    ArrayRef<int64_t> start, ArrayRef<int64_t> limit,
+                    ArrayRef<int64_t> stride) {
+  SmallVector<int64_t> shape;
+  for (auto [s, l, st] : llvm::zip(start, limit, stride))
+    shape.push_back(sliceSize(s, l, st));
+  build(builder, state,
+        RankedTensorType::get(shape, tensorType(input).getElementType()), input,
+        builder.getDenseI64ArrayAttr(start),
+        builder.getDenseI64ArrayAttr(limit),
+        builder.getDenseI64ArrayAttr(stride));
+}
+
+LogicalResult SliceOp::verify() {
+  RankedTensorType x = tensorType(getInput());
+  ArrayRef<int64_t> start = getStart(), limit = getLimit(),
+                    stride = getStride();
+  int64_t rank = x.getRank();
+  if (static_cast<int64_t>(start.size()) != rank ||
+      static_cast<int64_t>(limit.size()) != rank ||
+      static_cast<int64_t>(stride.size()) != rank)
+    return emitOpError() << "start, limit and stride need " << rank
+                         << " entries each (the input rank), got "
+                         << start.size() << ", " << limit.size() << " and "
+                         << stride.size();
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t size = x.getDimSize(d);
+    if (stride[d] < 1)
+      return emitOpError() << "stride " << stride[d] << " of dimension " << d
+                           << " must be >= 1";
+    if (start[d] < 0 || start[d] > limit[d] ||
+        (!ShapedType::isDynamic(size) && limit[d] > size))
+      return emitOpError() << "dimension " << d << " slice [" << start[d]
+                           << ", " << limit[d] << ") is not within [0, "
+                           << formatShape(size) << "]";
+    shape.push_back(sliceSize(start[d], limit[d], stride[d]));
+  }
+  return verifyResult(*this, tensorType(getResult()), shape, x.getElementType(),
+                      "ceildiv(limit - start, stride)");
+}
+
+//===----------------------------------------------------------------------===//
+// ConcatOp
+//===----------------------------------------------------------------------===//
+
+void ConcatOp::build(OpBuilder &builder, OperationState &state,
+                     ValueRange inputs, int64_t axis) {
+  RankedTensorType first = tensorType(inputs.front());
+  SmallVector<int64_t> shape(first.getShape());
+  if (axis >= 0 && axis < first.getRank()) {
+    int64_t total = 0;
+    for (Value v : inputs) {
+      int64_t d = tensorType(v).getRank() > axis
+                      ? tensorType(v).getDimSize(axis)
+                      : kDyn;
+      total = ShapedType::isDynamic(d) || ShapedType::isDynamic(total)
+                  ? kDyn
+                  : total + d;
+    }
+    shape[axis] = total;
+  }
+  build(builder, state, RankedTensorType::get(shape, first.getElementType()),
+        inputs, builder.getI64IntegerAttr(axis));
+}
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().empty())
+    return emitOpError() << "needs at least one input";
+  RankedTensorType first = tensorType(getInputs().front());
+  int64_t rank = first.getRank(), axis = getAxis();
+  if (axis < 0 || axis >= rank)
+    return emitOpError() << "axis " << axis << " is out of range for rank "
+                         << rank;
+  SmallVector<int64_t> shape(first.getShape());
+  for (auto [i, v] : llvm::enumerate(getInputs().drop_front())) {
+    RankedTensorType t = tensorType(v);
+    if (t.getElementType() != first.getElementType() || t.getRank() != rank)
+      return emitOpError() << "input " << i + 1 << " (" << t
+                           << ") differs in element type or rank from input 0 ("
+                           << first << ")";
+    for (int64_t d = 0; d < rank; ++d) {
+      if (d == axis) {
+        shape[d] = ShapedType::isDynamic(shape[d]) || t.isDynamicDim(d)
+                       ? kDyn
+                       : shape[d] + t.getDimSize(d);
+      } else if (!dimsCompatible(shape[d], t.getDimSize(d))) {
+        return emitOpError()
+               << "input " << i + 1 << " shape " << formatShape(t.getShape())
+               << " differs from input 0 shape "
+               << formatShape(first.getShape()) << " in dimension " << d
+               << ", which is not the concatenation axis " << axis;
+      }
+    }
+  }
+  return verifyResult(*this, tensorType(getResult()), shape,
+                      first.getElementType(),
+                      "the inputs' sizes summed along the axis");
+}
+
+//===----------------------------------------------------------------------===//
+// TableGen'd op definitions
+//===----------------------------------------------------------------------===//
+
+#define GET_OP_CLASSES
+#include "dialects/graph/IR/GraphOps.cpp.inc"

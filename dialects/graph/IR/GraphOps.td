@@ -1,0 +1,516 @@
+//===- GraphOps.td - graph operations ----------------------*- tablegen -*-===//
+//
+// Part of infir2.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef INFIR2_DIALECTS_GRAPH_IR_GRAPHOPS_TD
+#define INFIR2_DIALECTS_GRAPH_IR_GRAPHOPS_TD
+
+include "dialects/graph/IR/GraphAttrs.td"
+include "dialects/graph/IR/GraphDialect.td"
+include "dialects/graph/IR/GraphTypes.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/OpBase.td"
+
+// The fp8 recipe, constrained by C++ class rather than by including the fp8
+// ODS, so the fp8 attributes and enums stay out of this dialect's records
+// (and out of docs/dialects/graph.md).
+def Graph_Fp8RecipeAttr : Attr<
+    CPred<"::llvm::isa<::mlir::infir2::fp8::RecipeAttr>($_self)">,
+    "FP8 recipe of a linear layer (#fp8.recipe)"> {
+  let storageType = "::mlir::infir2::fp8::RecipeAttr";
+  let returnType = "::mlir::infir2::fp8::RecipeAttr";
+  let convertFromStorage = "$_self";
+}
+
+//===----------------------------------------------------------------------===//
+// Transformer ops
+//===----------------------------------------------------------------------===//
+
+def Graph_EmbeddingOp : Graph_Op<"embedding", [Pure]> {
+  let summary = "Looks up rows of an embedding table";
+  let description = [{
+    `result[i..., :] = table[ids[i...], :]`. The table is `[V, D]`; the result
+    has the shape of `ids` followed by `D` and the table's element type. Ids
+    outside `[0, V)` are a runtime error.
+
+    ```mlir
+    %h = graph.embedding %table[%ids]
+        : tensor<151936x1536xbf16>, tensor<?xi32> -> tensor<?x1536xbf16>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$table, Graph_IndexTensor:$ids);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = [{
+    $table `[` $ids `]` attr-dict `:` type($table) `,` type($ids) `->`
+    type($result)
+  }];
+  let builders = [OpBuilder<(ins "::mlir::Value":$table, "::mlir::Value":$ids)>];
+  let hasVerifier = 1;
+}
+
+def Graph_LinearOp : Graph_Op<"linear", [Pure]> {
+  let summary = "Affine map x * W^T + b, optionally in FP8";
+  let description = [{
+    `result[..., n] = sum_k input[..., k] * weight[n, k] + bias[n]`, with the
+    weight in the Hugging Face `[out_features, in_features]` layout. Products
+    are summed in f32 and the sum is rounded once to the result type.
+
+    The optional `fp8` attribute holds the `#fp8.recipe` that says how the
+    forward GEMM and its two gradient GEMMs are quantized; without it the
+    GEMMs run in the operands' precision. What an annotated linear computes,
+    written with `fp8` ops, is defined in `docs/dialects/fp8-semantics.md`
+    ("graph.linear with a recipe").
+
+    ```mlir
+    %q = graph.linear %a, %wq, %bq {fp8 = #recipe}
+        : (tensor<?x1536xbf16>, tensor<1536x1536xbf16>, tensor<1536xbf16>)
+        -> tensor<?x1536xbf16>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$input, Graph_FloatTensor:$weight,
+                       Optional<Graph_FloatTensor>:$bias,
+                       OptionalAttr<Graph_Fp8RecipeAttr>:$fp8);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = [{
+    operands attr-dict `:` functional-type(operands, results)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$input, "::mlir::Value":$weight,
+                   CArg<"::mlir::Value", "{}">:$bias,
+                   CArg<"::mlir::infir2::fp8::RecipeAttr", "{}">:$fp8)>
+  ];
+  let hasVerifier = 1;
+}
+
+def Graph_MatmulOp : Graph_Op<"matmul", [Pure]> {
+  let summary = "Batched matrix product";
+  let description = [{
+    For operands of rank `r >= 2` with equal leading (batch) dimensions,
+    `result[b..., m, n] = sum_k A[b..., m, k] * B[b..., k, n]`, where
+    `A = lhs` (`[..., M, K]`, or `[..., K, M]` with `transpose_lhs`) and
+    `B = rhs` (`[..., K, N]`, or `[..., N, K]` with `transpose_rhs`).
+    Products are summed in f32; the result element type is the operands' or
+    `f32`.
+
+    ```mlir
+    %s = graph.matmul %q, %k {transpose_rhs}
+        : (tensor<12x128x64xbf16>, tensor<12x128x64xbf16>) -> tensor<12x128x128xf32>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$lhs, Graph_FloatTensor:$rhs,
+                       UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$lhs, "::mlir::Value":$rhs,
+                   "bool":$transposeLhs, "bool":$transposeRhs,
+                   CArg<"::mlir::Type", "{}">:$resultElementType)>
+  ];
+  let hasVerifier = 1;
+}
+
+def Graph_RmsNormOp : Graph_Op<"rms_norm", [Pure]> {
+  let summary = "Root-mean-square normalization over the last dimension";
+  let description = [{
+    `result = x / sqrt(mean(x^2 over the last dim) + epsilon) * weight`. The
+    mean, the reciprocal square root and the product with `x` are computed in
+    f32 (with `epsilon` rounded to f32); that product is rounded to the input
+    type before it is multiplied by `weight`, as Hugging Face's `Qwen2RMSNorm`
+    does. `weight` has the size of the last dimension.
+
+    ```mlir
+    %a = graph.rms_norm %h, %w {epsilon = 1.000000e-06 : f64}
+        : (tensor<?x1536xbf16>, tensor<1536xbf16>) -> tensor<?x1536xbf16>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$input, Graph_FloatTensor:$weight,
+                       F64Attr:$epsilon);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight attr-dict `:` functional-type(operands, results)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$input, "::mlir::Value":$weight,
+                   "double":$epsilon)>
+  ];
+  let hasVerifier = 1;
+}
+
+def Graph_RopeOp : Graph_Op<"rope", [Pure]> {
+  let summary = "Rotary position embedding of query or key heads";
+  let description = [{
+    `input` is `[T, H, D]` (tokens, heads, head dim; `D` even) and `positions`
+    is `[T]`: each token's position within its own sequence (positions restart
+    at 0 for every packed sequence). For `i` in `[0, D/2)`, with
+    `inv_freq[i] = theta^(-2i/D)` and `angle = positions[t] * inv_freq[i]`
+    (both in f32, as Hugging Face computes them), the pair `(a, b)` of `style`
+    becomes `(a cos - b sin, b cos + a sin)`. With `rotate_half` the pair is
+    `(x[i], x[i + D/2])`, with `interleaved` it is `(x[2i], x[2i+1])`. All
+    dimensions are rotated (rotary percent 1.0).
+
+    ```mlir
+    %qr = graph.rope %q, %pos {theta = 1.000000e+06 : f64}
+        : (tensor<?x12x128xbf16>, tensor<?xi32>) -> tensor<?x12x128xbf16>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$input, Graph_IndexTensor:$positions,
+                       F64Attr:$theta,
+                       DefaultValuedAttr<Graph_RopeStyleAttr,
+                         "::mlir::infir2::graph::RopeStyle::RotateHalf">:$style);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $positions attr-dict `:` functional-type(operands, results)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$input, "::mlir::Value":$positions,
+                   "double":$theta,
+                   CArg<"RopeStyle", "RopeStyle::RotateHalf">:$style)>
+  ];
+  let hasVerifier = 1;
+}
+
+def Graph_AttentionOp : Graph_Op<"attention", [Pure]> {
+  let summary = "Scaled dot-product attention over packed sequences (GQA)";
+  let description = [{
+    `query` is `[T, Hq, D]`, `key` and `value` are `[T, Hkv, D]` with `Hq` a
+    multiple of `Hkv`: query head `h` attends with key/value head
+    `h / (Hq / Hkv)` (grouped-query attention). The `T` tokens hold several
+    sequences packed back to back; `cu_seqlens` (`[S + 1]`, `i32`,
+    non-decreasing, `cu_seqlens[0] = 0`, `cu_seqlens[S] = T`) gives their
+    offsets, and a token attends only to tokens of its own sequence, and only
+    to those at or before it when `causal` is set.
+
+    For query token `t` of a sequence and allowed key tokens `j`:
+    `s_j = scale * sum_d q[t, h, d] * k[j, h', d]` and
+    `out[t, h, :] = sum_j softmax(s)_j * v[j, h', :]`, with the scores, the
+    softmax and the weighted sum in f32 and one rounding to the result type.
+
+    ```mlir
+    %o = graph.attention %q, %k, %v, %cu {causal, scale = 0.088388347648318433 : f64}
+        : (tensor<?x12x128xbf16>, tensor<?x2x128xbf16>, tensor<?x2x128xbf16>,
+           tensor<?xi32>) -> tensor<?x12x128xbf16>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$query, Graph_FloatTensor:$key,
+                       Graph_FloatTensor:$value,
+                       Graph_CuSeqlensTensor:$cu_seqlens,
+                       F64Attr:$scale, UnitAttr:$causal);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `,` $cu_seqlens attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$query, "::mlir::Value":$key,
+                   "::mlir::Value":$value, "::mlir::Value":$cuSeqlens,
+                   "double":$scale, "bool":$causal)>
+  ];
+  let hasVerifier = 1;
+}
+
+def Graph_CrossEntropyOp : Graph_Op<"cross_entropy", [Pure]> {
+  let summary = "Masked per-token cross entropy of f32 logits";
+  let description = [{
+    `logits` is `[T, V]` f32, `labels` `[T]` (`i32` or `i64`), `loss_mask`
+    `[T]` f32. The result is `[T]` f32:
+    `loss[t] = loss_mask[t] * (logsumexp(logits[t, :]) - logits[t, labels[t]])`
+    computed in f32, and `loss[t] = 0` wherever `loss_mask[t] = 0` whatever
+    the label (so masked positions may hold any label, e.g. -100). A label
+    outside `[0, V)` at a position with a non-zero mask is a runtime error.
+
+    ```mlir
+    %l = graph.cross_entropy %logits, %labels, %mask
+        : (tensor<?x151936xf32>, tensor<?xi32>, tensor<?xf32>) -> tensor<?xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$logits, Graph_IndexTensor:$labels,
+                       Graph_F32Tensor:$loss_mask);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = [{
+    $logits `,` $labels `,` $loss_mask attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$logits, "::mlir::Value":$labels,
+                   "::mlir::Value":$lossMask)>
+  ];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise ops
+//===----------------------------------------------------------------------===//
+
+class Graph_UnaryOp<string mnemonic, Type tensorType, string desc>
+    : Graph_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let description = desc;
+  let arguments = (ins tensorType:$input);
+  let results = (outs tensorType:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+class Graph_BinaryOp<string mnemonic, string desc>
+    : Graph_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let description = desc # [{
+
+    Both operands and the result have one type; there is no implicit
+    broadcasting (use `graph.broadcast`). Float ops round once to the element
+    type; integer ops wrap (two's complement).
+  }];
+  let arguments = (ins Graph_NumericTensor:$lhs, Graph_NumericTensor:$rhs);
+  let results = (outs Graph_NumericTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
+  let hasFolder = 1;
+}
+
+def Graph_SiluOp : Graph_UnaryOp<"silu", Graph_FloatTensor, [{
+    `silu(x) = x / (1 + exp(-x))`, computed in f32.
+  }]> {
+  let summary = "SiLU activation";
+}
+
+def Graph_SwigluOp : Graph_Op<"swiglu", [Pure, SameOperandsAndResultType]> {
+  let summary = "SwiGLU gate: silu(gate) * up";
+  let description = [{
+    `result = silu(gate) * up` elementwise, computed in f32 with one rounding,
+    the MLP activation of Qwen2 (`down(silu(gate(x)) * up(x))`).
+
+    ```mlir
+    %m = graph.swiglu %g, %u : tensor<?x8960xbf16>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$gate, Graph_FloatTensor:$up);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = "$gate `,` $up attr-dict `:` type($result)";
+}
+
+def Graph_AddOp : Graph_BinaryOp<"add", "`lhs + rhs` elementwise."> {
+  let summary = "Elementwise addition";
+}
+def Graph_SubOp : Graph_BinaryOp<"sub", "`lhs - rhs` elementwise."> {
+  let summary = "Elementwise subtraction";
+}
+def Graph_MulOp : Graph_BinaryOp<"mul", "`lhs * rhs` elementwise."> {
+  let summary = "Elementwise multiplication";
+}
+def Graph_DivOp : Graph_BinaryOp<"div", [{
+    `lhs / rhs` elementwise (integers: truncating toward zero).
+  }]> {
+  let summary = "Elementwise division";
+}
+
+def Graph_NegOp : Graph_UnaryOp<"neg", Graph_NumericTensor, "`-x` elementwise."> {
+  let summary = "Elementwise negation";
+  let hasFolder = 1;
+}
+def Graph_ExpOp : Graph_UnaryOp<"exp", Graph_FloatTensor, [{
+    `e^x` elementwise, computed in f32.
+  }]> {
+  let summary = "Elementwise exponential";
+}
+def Graph_LogOp : Graph_UnaryOp<"log", Graph_FloatTensor, [{
+    Natural logarithm elementwise, computed in f32.
+  }]> {
+  let summary = "Elementwise natural logarithm";
+}
+def Graph_RsqrtOp : Graph_UnaryOp<"rsqrt", Graph_FloatTensor, [{
+    `1 / sqrt(x)` elementwise, computed in f32.
+  }]> {
+  let summary = "Elementwise reciprocal square root";
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+class Graph_ReduceOp<string mnemonic, string desc>
+    : Graph_Op<mnemonic, [Pure]> {
+  let description = desc # [{
+
+    `axes` lists the reduced dimensions in increasing order, without repeats.
+    Without `keep_dims` they are removed from the result shape; with it they
+    stay as size 1. The element type is kept.
+
+    ```mlir
+    %r = graph.}] # mnemonic # [{ %x axes [1] : tensor<4x8xf32> -> tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_NumericTensor:$input, DenseI64ArrayAttr:$axes,
+                       UnitAttr:$keep_dims);
+  let results = (outs Graph_NumericTensor:$result);
+  let assemblyFormat = [{
+    $input `axes` $axes (`keep_dims` $keep_dims^)? attr-dict `:` type($input)
+    `->` type($result)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$input, "::llvm::ArrayRef<int64_t>":$axes,
+                   CArg<"bool", "false">:$keepDims)>
+  ];
+  let hasVerifier = 1;
+}
+
+def Graph_ReduceSumOp : Graph_ReduceOp<"reduce_sum", [{
+    Sum over `axes`; float inputs are accumulated in f32.
+  }]> {
+  let summary = "Sum over axes";
+}
+def Graph_ReduceMaxOp : Graph_ReduceOp<"reduce_max", [{
+    Maximum over `axes`; NaN if any reduced element is NaN.
+  }]> {
+  let summary = "Maximum over axes";
+}
+def Graph_ReduceMeanOp : Graph_ReduceOp<"reduce_mean", [{
+    Mean over `axes`: the f32 sum divided by the number of reduced elements.
+  }]> {
+  let summary = "Mean over axes";
+}
+
+//===----------------------------------------------------------------------===//
+// Type and shape ops
+//===----------------------------------------------------------------------===//
+
+def Graph_CastOp : Graph_Op<"cast", [Pure]> {
+  let summary = "Converts the element type";
+  let description = [{
+    Converts each element to the result element type: floats round to nearest
+    even (NaN stays NaN), float to integer truncates toward zero, integers
+    widen or wrap. FP8 is not a `graph.cast` target or source: use
+    `fp8.quantize` and `fp8.dequantize`, which carry the scales.
+
+    ```mlir
+    %l = graph.cast %logits : tensor<?x151936xbf16> to tensor<?x151936xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `to` type($result)";
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$input, "::mlir::Type":$elementType)>
+  ];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Graph_ReshapeOp : Graph_Op<"reshape", [Pure]> {
+  let summary = "Reinterprets the shape, keeping row-major element order";
+  let description = [{
+    The result holds the same elements in the same row-major order. Element
+    types must match, and so must the element counts when both shapes are
+    static.
+
+    ```mlir
+    %q3 = graph.reshape %q : tensor<?x1536xbf16> -> tensor<?x12x128xbf16>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$input, "::llvm::ArrayRef<int64_t>":$shape)>
+  ];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Graph_TransposeOp : Graph_Op<"transpose", [Pure]> {
+  let summary = "Permutes dimensions";
+  let description = [{
+    Result dimension `d` is input dimension `permutation[d]`: the element at
+    input index `(i_0, ..., i_r-1)` moves to result index
+    `(i_perm[0], ..., i_perm[r-1])`.
+
+    ```mlir
+    %t = graph.transpose %x perm [1, 0, 2] : tensor<4x8x16xf32> -> tensor<8x4x16xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$permutation);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `perm` $permutation attr-dict `:` type($input) `->` type($result)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$input,
+                   "::llvm::ArrayRef<int64_t>":$permutation)>
+  ];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Graph_BroadcastOp : Graph_Op<"broadcast", [Pure]> {
+  let summary = "Broadcasts to a larger shape";
+  let description = [{
+    Input dimension `i` maps to result dimension `dims[i]` (`dims` strictly
+    increasing); it must have size 1 (repeated) or the result's size. Result
+    dimensions not named in `dims` are new and repeat the input.
+
+    ```mlir
+    %b = graph.broadcast %bias dims [1] : tensor<256xbf16> -> tensor<?x256xbf16>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$dims);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `dims` $dims attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Graph_SliceOp : Graph_Op<"slice", [Pure]> {
+  let summary = "Static strided slice";
+  let description = [{
+    Result dimension `d` takes input indices `start[d], start[d] + stride[d],
+    ...` below `limit[d]`; its size is `ceildiv(limit[d] - start[d],
+    stride[d])`. Requires `0 <= start <= limit <= size` (where the size is
+    static) and `stride >= 1`.
+
+    ```mlir
+    %k = graph.slice %qkv start [0, 1536] limit [4, 1792] stride [1, 1]
+        : tensor<4x2048xbf16> -> tensor<4x256xbf16>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$start,
+                       DenseI64ArrayAttr:$limit, DenseI64ArrayAttr:$stride);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `start` $start `limit` $limit `stride` $stride attr-dict `:`
+    type($input) `->` type($result)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$input, "::llvm::ArrayRef<int64_t>":$start,
+                   "::llvm::ArrayRef<int64_t>":$limit,
+                   "::llvm::ArrayRef<int64_t>":$stride)>
+  ];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Graph_ConcatOp : Graph_Op<"concat", [Pure]> {
+  let summary = "Concatenates tensors along one axis";
+  let description = [{
+    Inputs have one element type and rank and agree on every dimension but
+    `axis`; the result's `axis` dimension is the sum of theirs.
+
+    ```mlir
+    %c = graph.concat %a, %b axis 0
+        : (tensor<2x8xf32>, tensor<3x8xf32>) -> tensor<5x8xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyRankedTensor>:$inputs, I64Attr:$axis);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $inputs `axis` $axis attr-dict `:` functional-type($inputs, $result)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::ValueRange":$inputs, "int64_t":$axis)>
+  ];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+#endif // INFIR2_DIALECTS_GRAPH_IR_GRAPHOPS_TD

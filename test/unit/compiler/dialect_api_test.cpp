@@ -161,6 +161,11 @@ TEST_F(DialectApiTest, AttributeRulesAreCheckedProgrammatically) {
   EXPECT_NE(messages.find("tile 0x128 must have positive dimensions"),
             std::string::npos)
       << messages;
+  EXPECT_FALSE(fp8::LayoutAttr::getChecked(emit, &ctx, fp8::LayoutKind::PerRow,
+                                           int64_t{1}, int64_t{128}));
+  EXPECT_NE(messages.find("per_row layout carries no tile dimensions"),
+            std::string::npos)
+      << messages;
 }
 
 //===----------------------------------------------------------------------===//

@@ -1,8 +1,8 @@
 #===- Infir2Cuda.cmake - find the CUDA Toolkit ------------------------------===#
 #
 # The toolkit is found automatically (CUDAToolkit_ROOT, nvcc on PATH, or
-# /usr/local/cuda). INFIR2_ENABLE_CUDA defaults to ON when it is found; when it
-# is absent the CUDA parts are skipped with one message.
+# /usr/local/cuda). INFIR2_ENABLE_CUDA=AUTO (default) builds the CUDA parts
+# when it is found; when it is absent they are skipped with one message.
 #
 #===------------------------------------------------------------------------===#
 
@@ -12,8 +12,15 @@ if(NOT DEFINED CUDAToolkit_ROOT AND NOT DEFINED ENV{CUDAToolkit_ROOT} AND
 endif()
 find_package(CUDAToolkit QUIET)
 
-option(INFIR2_ENABLE_CUDA "Build the CUDA parts (NVRTC, CUDA backend)"
-       ${CUDAToolkit_FOUND})
+# AUTO (the default) follows the toolkit on every configure, so installing or
+# removing it later is picked up; ON requires it, OFF skips it.
+set(INFIR2_ENABLE_CUDA AUTO CACHE STRING
+    "Build the CUDA parts (NVRTC, CUDA backend): AUTO, ON or OFF")
+set_property(CACHE INFIR2_ENABLE_CUDA PROPERTY STRINGS AUTO ON OFF)
+set(_infir2_cuda_request ${INFIR2_ENABLE_CUDA})
+if(_infir2_cuda_request STREQUAL "AUTO")
+  set(INFIR2_ENABLE_CUDA ${CUDAToolkit_FOUND})
+endif()
 
 if(INFIR2_ENABLE_CUDA AND NOT CUDAToolkit_FOUND)
   message(FATAL_ERROR

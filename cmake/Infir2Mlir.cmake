@@ -27,8 +27,11 @@ include(AddLLVM)
 include(AddMLIR)
 include(HandleLLVMOptions)
 
-if(NOT DEFINED LLVM_EXTERNAL_LIT)
-  set(LLVM_EXTERNAL_LIT ${LLVM_TOOLS_BINARY_DIR}/lit)
+# LLVM's CMake caches an empty LLVM_EXTERNAL_LIT; fill it so the check
+# targets and tools/test.sh (which reads the cache) run the packaged lit.
+if(NOT LLVM_EXTERNAL_LIT)
+  set(LLVM_EXTERNAL_LIT ${LLVM_TOOLS_BINARY_DIR}/lit CACHE STRING
+      "lit used by the check targets and tools/test.sh" FORCE)
 endif()
 find_program(INFIR2_FILECHECK FileCheck HINTS ${LLVM_TOOLS_BINARY_DIR} REQUIRED)
 

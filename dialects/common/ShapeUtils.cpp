@@ -12,6 +12,8 @@
 
 namespace mlir::infir2 {
 std::string formatShape(llvm::ArrayRef<int64_t> shape) {
+  if (shape.empty())
+    return "[]";
   std::string out;
   llvm::raw_string_ostream os(out);
   llvm::interleave(
@@ -35,6 +37,21 @@ bool shapesCompatible(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b) {
     return false;
   for (auto [x, y] : llvm::zip_equal(a, b))
     if (!dimsCompatible(x, y))
+      return false;
+  return true;
+}
+bool joinDim(int64_t a, int64_t b, int64_t &out) {
+  if (!dimsCompatible(a, b))
+    return false;
+  out = ShapedType::isDynamic(a) ? b : a;
+  return true;
+}
+
+bool joinShape(llvm::SmallVectorImpl<int64_t> &a, llvm::ArrayRef<int64_t> b) {
+  if (a.size() != b.size())
+    return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!joinDim(a[i], b[i], a[i]))
       return false;
   return true;
 }

@@ -48,7 +48,8 @@ func::FuncOp createFunc(OpBuilder &b, Location loc, StringRef name,
   return fn;
 }
 
-/// One pre-norm decoder layer (recipe.md §1.2, step 2) on a packed
+/// One pre-norm Qwen2 decoder layer (RMSNorm, QKV with bias, RoPE, GQA
+/// attention, O, residual, RMSNorm, SwiGLU MLP, residual) on a packed
 /// micro-batch of T tokens.
 void buildDecoderLayer(OpBuilder &b, Location loc, const TinyConfig &c) {
   Type bf16 = b.getBF16Type(), i32 = b.getI32Type();
@@ -135,7 +136,8 @@ void buildFp8Linear(OpBuilder &b, Location loc) {
 }
 
 /// Ops the folders remove: a cast to the same type, a reshape of a reshape
-/// and the addition of a zero constant.
+/// and the addition of -0.0 (the float additive identity: x + 0.0 would not
+/// fold, since -0.0 + 0.0 is +0.0).
 void buildFoldable(OpBuilder &b, Location loc) {
   Type f32 = b.getF32Type();
   auto x = RankedTensorType::get({4, 8}, f32);
@@ -147,7 +149,7 @@ void buildFoldable(OpBuilder &b, Location loc) {
   Value flat = graph::ReshapeOp::create(b, loc, c, ArrayRef<int64_t>{32});
   Value back = graph::ReshapeOp::create(b, loc, flat, ArrayRef<int64_t>{2, 16});
   Value zero = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(r, b.getFloatAttr(f32, 0.0)));
+      b, loc, DenseElementsAttr::get(r, b.getFloatAttr(f32, -0.0)));
   Value sum = graph::AddOp::create(b, loc, back, zero);
   func::ReturnOp::create(b, loc, sum);
 }

@@ -58,8 +58,9 @@ def main():
     deps = {o: d for o, d in parse_deps(ninja(build_dir, "deps")).items()
             if selected(o) and o.endswith(".o")}
     if not deps:
-        problems.append(f"no runtime objects with recorded dependencies in {build_dir}; "
-                        "build it first")
+        print(f"check_runtime_isolation: error: no objects with recorded "
+              f"dependencies in {build_dir}; build it first", file=sys.stderr)
+        return 2
     headers = 0
     for obj, paths in sorted(deps.items()):
         headers += len(paths)
@@ -104,4 +105,11 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Exit codes: 0 clean, 1 LLVM/MLIR found, 2 the check itself failed (bad
+    # arguments, missing build directory, ninja error), so a broken check can
+    # never pass for a detection.
+    try:
+        sys.exit(main())
+    except Exception as e:  # pylint: disable=broad-except
+        print(f"check_runtime_isolation: error: {e}", file=sys.stderr)
+        sys.exit(2)

@@ -3,7 +3,8 @@
 --xunit-xml-output).
 
 Prints "PASSED FAILED" on the first line, then one failed test per line.
-Skipped test cases are neither passed nor failed; they are listed on stderr.
+Skipped and disabled test cases are neither passed nor failed; they are
+listed on stderr. A ctest test that could not run counts as failed.
 """
 
 import sys
@@ -18,11 +19,25 @@ def main() -> int:
     passed, failed, skipped = 0, [], []
     for case in root.iter("testcase"):
         name = case.get("name", "?")
-        if case.get("classname"):
+        if case.get("classname") and case.get("classname") != name:
             name = f"{case.get('classname')}.{name}"
+        skip = case.find("skipped")
+        status = case.get("status")
         if case.find("failure") is not None or case.find("error") is not None:
             failed.append(name)
-        elif case.find("skipped") is not None or case.get("status") == "notrun":
+        elif status == "disabled":
+            skipped.append(name)
+        elif status == "notrun":
+            # ctest marks a test "notrun" both when it asked to be skipped
+            # (SKIP_RETURN_CODE / SKIP_REGULAR_EXPRESSION) and when it could
+            # not run at all (missing executable, failed fixture): only the
+            # first is a skip.
+            message = skip.get("message", "") if skip is not None else ""
+            if message.startswith("SKIP_"):
+                skipped.append(name)
+            else:
+                failed.append(f"{name} (not run: {message or 'no reason given'})")
+        elif skip is not None:
             skipped.append(name)
         else:
             passed += 1

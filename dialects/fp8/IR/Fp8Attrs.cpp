@@ -42,12 +42,12 @@ LogicalResult LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  LayoutKind kind, int64_t rows, int64_t cols) {
   if (kind == LayoutKind::Tile) {
     if (rows <= 0 || cols <= 0)
-      return emitError() << "tile " << rows << "x" << cols
+      return emitError() << "(R1) tile " << rows << "x" << cols
                          << " must have positive dimensions";
     return success();
   }
   if (rows != 0 || cols != 0)
-    return emitError() << stringifyLayoutKind(kind)
+    return emitError() << "(R1) " << stringifyLayoutKind(kind)
                        << " layout carries no tile dimensions";
   return success();
 }
@@ -162,11 +162,11 @@ LogicalResult QuantAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                 ScaleRule scaleRule) {
   (void)scaleRule;
   if (!isFp8DataType(elementType))
-    return emitError() << "(R1) quantized element type must be f8E4M3FN or "
+    return emitError() << "(R2) quantized element type must be f8E4M3FN or "
                           "f8E5M2, got "
                        << elementType;
   if (!layout.isLegal())
-    return emitError() << "(R2) layout " << layout.str()
+    return emitError() << "(R3) layout " << layout.str()
                        << " is not a legal tile; legal layouts are 1x128, "
                           "128x1, 128x128, per_row and per_tensor";
   return success();
@@ -186,7 +186,7 @@ LogicalResult RecipeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     LayoutAttr layout = quant.getLayout();
     if (layout.getKind() == LayoutKind::Tile && layout.getRows() == 128 &&
         layout.getCols() == 1)
-      return emitError() << "(R3) " << name
+      return emitError() << "(R4) " << name
                          << " layout 128x1 is not a recipe choice: recipes "
                             "give layouts along the forward GEMM's reduction "
                             "dimension and the compiler derives the "
@@ -195,10 +195,24 @@ LogicalResult RecipeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
       ++blocked;
   }
   if (blocked > 1)
-    return emitError() << "(R4) " << blocked
+    return emitError() << "(R5) " << blocked
                        << " roles use 128x128 blocks, at most one may: every "
                           "pair of roles meets in one GEMM and a GEMM takes at "
                           "most one 2-D-blocked operand";
+  int e5m2 = 0, e8m0 = 0;
+  for (auto [name, quant] : roles) {
+    e5m2 += isa<Float8E5M2Type>(quant.getElementType());
+    e8m0 += quant.getScaleRule() == ScaleRule::E8M0;
+  }
+  if (e5m2 > 1)
+    return emitError() << "(R6) " << e5m2
+                       << " roles are f8E5M2, at most one may: every pair of "
+                          "roles meets in one GEMM and a GEMM takes at most "
+                          "one f8E5M2 operand";
+  if (e8m0 != 0 && e8m0 != 3)
+    return emitError() << "(R7) " << e8m0
+                       << " of 3 roles use e8m0 scales; all or none may: a "
+                          "GEMM's two operands have scales of one type";
   return success();
 }
 

@@ -54,8 +54,9 @@ def Fp8_LayoutAttr : Fp8_Attr<"Layout", "layout"> {
     The scale tensor of a `[M, K]` tensor has shape
     `[ceildiv(M, R), ceildiv(K, C)]` for the effective tile `RxC`.
 
-    Any positive `RxC` parses; ops reject tiles that are not legal (rule C3 of
-    `fp8.quantize`, `fp8.dequantize` and `fp8.scaled_matmul`).
+    Rule: (R1) a tile has positive dimensions. Any such `RxC` parses; ops
+    reject tiles that are not legal (rule C3 of `fp8.quantize`,
+    `fp8.dequantize` and `fp8.scaled_matmul`).
 
     Examples: `#fp8.layout<1x128>`, `#fp8.layout<per_row>`; ops and other fp8
     attributes print the layout bare: `layout 128x128`.
@@ -101,7 +102,7 @@ def Fp8_QuantAttr : Fp8_Attr<"Quant", "quant"> {
     `#fp8.quant<f8E4M3FN, 1x128, pow2_f32>` quantizes a tensor to `f8E4M3FN`
     in 1x128 tiles with power-of-two f32 scales.
 
-    Rules: (R1) the element type is `f8E4M3FN` or `f8E5M2`; (R2) the layout
+    Rules: (R2) the element type is `f8E4M3FN` or `f8E5M2`; (R3) the layout
     is legal (1x128, 128x1, 128x128, per_row or per_tensor).
   }];
   let parameters = (ins "::mlir::Type":$elementType,
@@ -133,10 +134,11 @@ def Fp8_RecipeAttr : Fp8_Attr<"Recipe", "recipe"> {
                 gradient = <f8E4M3FN, 1x128, pow2_f32>>
     ```
 
-    Rules: (R3) no role uses `128x1` (it is a derived orientation, not a
-    recipe choice); (R4) at most one role uses `128x128` blocks, because every
-    pair of roles meets in one of the three GEMMs and a GEMM takes at most one
-    2-D-blocked operand.
+    Every pair of roles meets in one of the three GEMMs, so the recipe obeys
+    what `fp8.scaled_matmul` requires of one GEMM's operands. Rules: (R4) no
+    role uses `128x1` (it is a derived orientation, not a recipe choice);
+    (R5) at most one role uses `128x128` blocks; (R6) at most one role is
+    `f8E5M2`; (R7) all roles or none use `e8m0` scales.
   }];
   let parameters = (ins "QuantAttr":$activation, "QuantAttr":$weight,
                         "QuantAttr":$gradient);

@@ -32,8 +32,10 @@ def Fp8_Dialect : Dialect {
     dequantize and multiply block-scaled operands with FP32 accumulation.
 
     The exact semantics and the numbered verifier rules are in
-    `docs/dialects/fp8-semantics.md`; every diagnostic names its rule as
-    `(Cn)` (ops) or `(Rn)` (attributes).
+    `docs/dialects/fp8-semantics.md`. Every rule the verifiers check is
+    numbered, `(Cn)` for ops and `(Rn)` for attributes, and its diagnostic
+    starts with the number; syntax errors and MLIR's structural checks (a
+    missing attribute, wrong result counts) keep MLIR's own wording.
   }];
   let cppNamespace = "::mlir::infir2::fp8";
   // Hand-written so that bracket-free attribute bodies (layouts, enums) get

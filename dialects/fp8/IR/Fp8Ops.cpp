@@ -111,18 +111,19 @@ LogicalResult QuantizeOp::verify() {
     return emitOpError() << "(C1) input must be a 2-D tensor of f32, bf16 or "
                             "f16, got "
                          << inputType;
-  ArrayRef<int64_t> shape = inputType.getShape();
 
-  // quantize_c2
+  // quantize_c2. |shape| collects what every operand and result says about
+  // [M, K]; scale shapes are checked against it.
   if (!isFp8DataType(dataType.getElementType()))
     return emitOpError() << "(C2) data element type must be f8E4M3FN or "
                             "f8E5M2, got "
                          << dataType.getElementType();
-  if (!shapesCompatible(dataType.getShape(), shape))
+  SmallVector<int64_t> shape(inputType.getShape());
+  if (!joinShape(shape, dataType.getShape()))
     return emitOpError() << "(C2) data shape "
                          << formatShape(dataType.getShape())
                          << " does not match input shape "
-                         << formatShape(shape);
+                         << formatShape(inputType.getShape());
 
   // quantize_c3
   if (failed(verifyLegalLayout(*this, "(C3)", "layout", getLayout())))
@@ -130,6 +131,34 @@ LogicalResult QuantizeOp::verify() {
   if (LayoutAttr t = getTransposedLayoutAttr())
     if (failed(verifyLegalLayout(*this, "(C3)", "transposed layout", t)))
       return failure();
+
+  // quantize_c6
+  bool hasAttr = static_cast<bool>(getTransposedLayoutAttr());
+  bool hasResults = getDataT() && getScalesT();
+  if (static_cast<bool>(getDataT()) != static_cast<bool>(getScalesT()))
+    return emitOpError() << "(C6) data_t and scales_t come together; got only "
+                         << (getDataT() ? "data_t" : "scales_t");
+  if (hasAttr != hasResults)
+    return emitOpError() << "(C6) "
+                         << (hasAttr ? "a transposed layout needs the data_t "
+                                       "and scales_t results"
+                                     : "data_t and scales_t need a transposed "
+                                       "layout");
+  if (hasAttr) {
+    auto dataTType = cast<RankedTensorType>(getDataT().getType());
+    if (dataTType.getElementType() != dataType.getElementType())
+      return emitOpError() << "(C6) transposed data element type "
+                           << dataTType.getElementType()
+                           << " differs from data element type "
+                           << dataType.getElementType();
+    SmallVector<int64_t, 2> tShape = transposedShape(shape);
+    if (dataTType.getRank() != 2 ||
+        !joinShape(shape, transposedShape(dataTType.getShape())))
+      return emitOpError() << "(C6) transposed data shape "
+                           << formatShape(dataTType.getShape())
+                           << " does not match the transposed input shape "
+                           << formatShape(tShape);
+  }
 
   // quantize_c4
   Type scaleElement = getScaleElementType(getContext(), getScaleRule());
@@ -144,43 +173,20 @@ LogicalResult QuantizeOp::verify() {
   };
   if (failed(checkScaleElement(scaleType, "scale")))
     return failure();
+  if (hasAttr &&
+      failed(checkScaleElement(cast<RankedTensorType>(getScalesT().getType()),
+                               "transposed scale")))
+    return failure();
 
   // quantize_c5
   if (failed(verifyScaleShape(*this, "(C5)", "scale", shape, getLayout(),
                               scaleType)))
     return failure();
-
-  // quantize_c6
-  bool hasAttr = static_cast<bool>(getTransposedLayoutAttr());
-  bool hasResults = getDataT() && getScalesT();
-  if (static_cast<bool>(getDataT()) != static_cast<bool>(getScalesT()))
-    return emitOpError() << "(C6) data_t and scales_t come together; got only "
-                         << (getDataT() ? "data_t" : "scales_t");
-  if (hasAttr != hasResults)
-    return emitOpError() << "(C6) "
-                         << (hasAttr ? "a transposed layout needs the data_t "
-                                       "and scales_t results"
-                                     : "data_t and scales_t need a transposed "
-                                       "layout");
   if (!hasAttr)
     return success();
-  auto dataTType = cast<RankedTensorType>(getDataT().getType());
-  auto scaleTType = cast<RankedTensorType>(getScalesT().getType());
-  SmallVector<int64_t, 2> tShape = transposedShape(shape);
-  if (dataTType.getElementType() != dataType.getElementType())
-    return emitOpError() << "(C6) transposed data element type "
-                         << dataTType.getElementType()
-                         << " differs from data element type "
-                         << dataType.getElementType();
-  if (!shapesCompatible(dataTType.getShape(), tShape))
-    return emitOpError() << "(C6) transposed data shape "
-                         << formatShape(dataTType.getShape())
-                         << " does not match the transposed input shape "
-                         << formatShape(tShape);
-  if (failed(checkScaleElement(scaleTType, "transposed scale")))
-    return failure();
-  return verifyScaleShape(*this, "(C5)", "transposed scale", tShape,
-                          getTransposedLayoutAttr(), scaleTType);
+  return verifyScaleShape(*this, "(C5)", "transposed scale",
+                          transposedShape(shape), getTransposedLayoutAttr(),
+                          cast<RankedTensorType>(getScalesT().getType()));
 }
 
 //===----------------------------------------------------------------------===//
@@ -214,21 +220,21 @@ LogicalResult DequantizeOp::verify() {
   // dequantize_c3
   if (failed(verifyLegalLayout(*this, "(C3)", "layout", getLayout())))
     return failure();
-  // dequantize_c4
-  if (failed(verifyScaleShape(*this, "(C4)", "scale", dataType.getShape(),
-                              getLayout(), scaleType)))
-    return failure();
-  // dequantize_c5
+  // dequantize_c5, checked before c4 so the scale shape is checked against
+  // what both data and result say about [M, K].
   if (!isHighPrecisionType(resultType.getElementType()))
     return emitOpError() << "(C5) result element type must be f32, bf16 or "
                             "f16, got "
                          << resultType.getElementType();
-  if (!shapesCompatible(resultType.getShape(), dataType.getShape()))
+  SmallVector<int64_t> shape(dataType.getShape());
+  if (!joinShape(shape, resultType.getShape()))
     return emitOpError() << "(C5) result shape "
                          << formatShape(resultType.getShape())
                          << " does not match data shape "
                          << formatShape(dataType.getShape());
-  return success();
+  // dequantize_c4
+  return verifyScaleShape(*this, "(C4)", "scale", shape, getLayout(),
+                          scaleType);
 }
 
 //===----------------------------------------------------------------------===//
@@ -282,8 +288,9 @@ LogicalResult ScaledMatmulOp::verify() {
   if (isa<Float8E5M2Type>(ops[0].data.getElementType()) &&
       isa<Float8E5M2Type>(ops[1].data.getElementType()))
     return emitOpError() << "(C1) lhs and rhs are both f8E5M2; at most one "
-                            "operand may be f8E5M2 (FP8 tensor cores have no "
-                            "E5M2 x E5M2 form)";
+                            "operand may be f8E5M2 (cuBLASLt's FP8 GEMMs, "
+                            "which the CUDA backend uses, have no E5M2 x E5M2 "
+                            "form)";
 
   // scaled_matmul_c2
   for (const MatmulOperand &o : ops)
@@ -299,20 +306,17 @@ LogicalResult ScaledMatmulOp::verify() {
                          << ops[1].scales.getElementType()
                          << "; both operands must use the same scale type";
 
-  // scaled_matmul_c3, scaled_matmul_c4
-  for (const MatmulOperand &o : ops) {
+  // scaled_matmul_c3
+  for (const MatmulOperand &o : ops)
     if (failed(verifyLegalLayout(*this, "(C3)", (o.name + " layout").str(),
                                  o.layout)))
       return failure();
-    if (failed(verifyScaleShape(*this, "(C4)", (o.name + " scale").str(),
-                                o.data.getShape(), o.layout, o.scales)))
-      return failure();
-  }
 
   // scaled_matmul_c5
   int64_t kl = ops[0].data.getDimSize(ops[0].contractDim);
   int64_t kr = ops[1].data.getDimSize(ops[1].contractDim);
-  if (!ShapedType::isDynamic(kl) && !ShapedType::isDynamic(kr) && kl != kr)
+  int64_t k;
+  if (!joinDim(kl, kr, k))
     return emitOpError() << "(C5) contraction dimensions differ: lhs "
                          << formatShape(ops[0].data.getShape())
                          << " contracts dimension " << ops[0].contractDim
@@ -320,6 +324,15 @@ LogicalResult ScaledMatmulOp::verify() {
                          << formatShape(ops[1].data.getShape())
                          << " contracts dimension " << ops[1].contractDim
                          << " of size " << kr;
+
+  // scaled_matmul_c4, with K as both operands say
+  for (const MatmulOperand &o : ops) {
+    SmallVector<int64_t> shape(o.data.getShape());
+    shape[o.contractDim] = k;
+    if (failed(verifyScaleShape(*this, "(C4)", (o.name + " scale").str(), shape,
+                                o.layout, o.scales)))
+      return failure();
+  }
 
   // scaled_matmul_c6
   for (const MatmulOperand &o : ops) {

@@ -3,7 +3,8 @@
 // Part of infir2.
 //
 // Operand types are checked by the C++ verifiers, not by ODS constraints, so
-// that every diagnostic names its numbered rule (docs/dialects/fp8-semantics.md).
+// that each type rule's diagnostic names its number
+// (docs/dialects/fp8-semantics.md).
 //
 //===----------------------------------------------------------------------===//
 

@@ -23,7 +23,7 @@ def Graph_Dialect : Dialect {
     Conventions:
 
     * Compute element types are `f32`, `bf16` and `f16`; token ids,
-      positions, labels and `cu_seqlens` are `i32` or `i64`.
+      positions and labels are `i32` or `i64`; `cu_seqlens` is `i32`.
     * Ops do not broadcast implicitly: operands of elementwise ops have one
       type, and `graph.broadcast` makes shapes meet.
     * Where the recipe computes in higher precision (RMSNorm statistics,
@@ -32,9 +32,14 @@ def Graph_Dialect : Dialect {
     * `graph.linear` is the op that carries FP8 quantization: an optional
       `fp8` attribute holding an `#fp8.recipe`.
 
-    Verifiers check every shape and type rule; folders remove casts to the
-    same type, reshapes of reshapes, identity transposes and arithmetic with
-    0 or 1 constants.
+    * Verifiers check every shape and type rule, across operands: a
+      dynamic dimension agrees with anything, but two static sizes of the
+      same dimension must be equal wherever they appear.
+    * Folders are exact: they remove casts to the same type, reshapes of
+      reshapes, identity transposes, broadcasts and slices, `x * 1`,
+      `x / 1`, `-(-x)`, and additions of an additive identity (`x + (-0.0)`
+      for floats, `x + 0` for integers; `x + 0.0` is not `x` when `x` is
+      `-0.0`).
   }];
   let cppNamespace = "::mlir::infir2::graph";
   let dependentDialects = ["::mlir::infir2::fp8::Fp8Dialect"];

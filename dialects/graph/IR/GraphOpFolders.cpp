@@ -5,9 +5,8 @@
 // Folders only forward existing values (or rewrite an op in place); none
 // creates constants, so the dialect needs no constant materializer.
 //
-// Note: x + 0 -> x also for a +0.0 constant, which turns x = -0.0 into -0.0
-// instead of +0.0; like XLA and fast-math compilers, the graph dialect does
-// not distinguish signed zeros in folds.
+// Folds are exact for every input, signed zeros and NaNs included: x + 0.0
+// is not folded (-0.0 + 0.0 is +0.0), x + (-0.0) is.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,9 +17,16 @@
 using namespace mlir;
 using namespace mlir::infir2::graph;
 
-/// True if |v| is a splat constant equal to 0 (floats: either sign).
-static bool isZeroConstant(Value v) {
-  return matchPattern(v, m_AnyZeroFloat()) || matchPattern(v, m_Zero());
+/// True if |v| is a splat additive identity: -0.0 for floats, 0 for
+/// integers (x + (-0.0) == x for every float x; x + 0.0 is not for -0.0).
+static bool isAddIdentity(Value v) {
+  return matchPattern(v, m_NegZeroFloat()) || matchPattern(v, m_Zero());
+}
+
+/// True if |v| is a splat subtractive identity: +0.0 for floats, 0 for
+/// integers.
+static bool isSubIdentity(Value v) {
+  return matchPattern(v, m_PosZeroFloat()) || matchPattern(v, m_Zero());
 }
 
 /// True if |v| is a splat constant equal to 1.
@@ -33,15 +39,15 @@ static bool isOneConstant(Value v) {
 //===----------------------------------------------------------------------===//
 
 OpFoldResult AddOp::fold(FoldAdaptor) {
-  if (isZeroConstant(getRhs()))
+  if (isAddIdentity(getRhs()))
     return getLhs();
-  if (isZeroConstant(getLhs()))
+  if (isAddIdentity(getLhs()))
     return getRhs();
   return {};
 }
 
 OpFoldResult SubOp::fold(FoldAdaptor) {
-  if (isZeroConstant(getRhs()))
+  if (isSubIdentity(getRhs()))
     return getLhs();
   return {};
 }
@@ -113,7 +119,9 @@ OpFoldResult TransposeOp::fold(FoldAdaptor) {
 
 OpFoldResult BroadcastOp::fold(FoldAdaptor) {
   ArrayRef<int64_t> dims = getDims();
-  if (getInput().getType() == getType() &&
+  // With `like`, a dynamic dimension may repeat a size-1 input; without it,
+  // the verifier makes equal types mean equal sizes.
+  if (!getLike() && getInput().getType() == getType() &&
       llvm::equal(dims, llvm::seq<int64_t>(0, dims.size())))
     return getInput();
   return {};

@@ -123,7 +123,7 @@ LogicalResult LinearOp::verify() {
   int64_t n = w.getDimSize(0);
   if (Value bias = getBias()) {
     RankedTensorType b = tensorType(bias);
-    if (b.getRank() != 1 || !dimsCompatible(b.getDimSize(0), n))
+    if (b.getRank() != 1 || !joinDim(n, b.getDimSize(0), n))
       return emitOpError() << "bias shape " << formatShape(b.getShape())
                            << " must be [out_features] = [" << n << "]";
     if (b.getElementType() != x.getElementType())
@@ -176,7 +176,8 @@ LogicalResult MatmulOp::verify() {
                          << a.getElementType() << " and " << b.getElementType();
   ArrayRef<int64_t> batchA = a.getShape().drop_back(2);
   ArrayRef<int64_t> batchB = b.getShape().drop_back(2);
-  if (!shapesCompatible(batchA, batchB))
+  SmallVector<int64_t> batch(batchA);
+  if (!joinShape(batch, batchB))
     return emitOpError() << "batch dimensions differ: " << formatShape(batchA)
                          << " and " << formatShape(batchB);
   auto [m, ka] = rowsCols(a.getShape(), getTransposeLhs());
@@ -195,7 +196,7 @@ LogicalResult MatmulOp::verify() {
     return emitOpError() << "result element type " << elem
                          << " must be the operands' (" << a.getElementType()
                          << ") or f32";
-  SmallVector<int64_t> shape(batchA);
+  SmallVector<int64_t> shape(batch);
   shape.push_back(m);
   shape.push_back(n);
   return verifyResult(*this, result, shape, elem, "batch dims, then M, N");
@@ -215,7 +216,9 @@ LogicalResult RmsNormOp::verify() {
   RankedTensorType x = tensorType(getInput()), w = tensorType(getWeight());
   if (x.getRank() < 1)
     return emitOpError() << "input must have rank >= 1";
-  if (w.getRank() != 1 || !dimsCompatible(w.getDimSize(0), x.getShape().back()))
+  int64_t hidden;
+  if (w.getRank() != 1 ||
+      !joinDim(x.getShape().back(), w.getDimSize(0), hidden))
     return emitOpError() << "weight shape " << formatShape(w.getShape())
                          << " must be [" << x.getShape().back()
                          << "], the input's last dimension";
@@ -227,8 +230,10 @@ LogicalResult RmsNormOp::verify() {
   if (!(eps >= 0) || !std::isfinite(eps))
     return emitOpError() << "epsilon " << fmt(eps)
                          << " must be finite and non-negative";
-  return verifyResult(*this, tensorType(getResult()), x.getShape(),
-                      x.getElementType(), "the input's type");
+  SmallVector<int64_t> shape(x.getShape());
+  shape.back() = hidden;
+  return verifyResult(*this, tensorType(getResult()), shape, x.getElementType(),
+                      "the input's type");
 }
 
 //===----------------------------------------------------------------------===//
@@ -251,7 +256,8 @@ LogicalResult RopeOp::verify() {
   int64_t d = x.getDimSize(2);
   if (!ShapedType::isDynamic(d) && d % 2 != 0)
     return emitOpError() << "head_dim " << d << " must be even (rotary pairs)";
-  if (p.getRank() != 1 || !dimsCompatible(p.getDimSize(0), x.getDimSize(0)))
+  int64_t tokens;
+  if (p.getRank() != 1 || !joinDim(x.getDimSize(0), p.getDimSize(0), tokens))
     return emitOpError() << "positions shape " << formatShape(p.getShape())
                          << " must be [" << formatShape(x.getDimSize(0))
                          << "], one position per token";
@@ -259,8 +265,10 @@ LogicalResult RopeOp::verify() {
   if (!isPositiveFinite(theta))
     return emitOpError() << "theta " << fmt(theta)
                          << " must be positive and finite";
-  return verifyResult(*this, tensorType(getResult()), x.getShape(),
-                      x.getElementType(), "the input's type");
+  SmallVector<int64_t> shape(x.getShape());
+  shape[0] = tokens;
+  return verifyResult(*this, tensorType(getResult()), shape, x.getElementType(),
+                      "the input's type");
 }
 
 //===----------------------------------------------------------------------===//
@@ -290,19 +298,20 @@ LogicalResult AttentionOp::verify() {
     return emitOpError() << "query, key and value element types differ: "
                          << q.getElementType() << ", " << k.getElementType()
                          << ", " << v.getElementType();
-  if (!shapesCompatible(k.getShape(), v.getShape()))
+  SmallVector<int64_t> kv(k.getShape());
+  if (!joinShape(kv, v.getShape()))
     return emitOpError() << "key shape " << formatShape(k.getShape())
                          << " differs from value shape "
                          << formatShape(v.getShape());
-  if (!dimsCompatible(q.getDimSize(0), k.getDimSize(0)))
+  int64_t tokens, headDim;
+  if (!joinDim(q.getDimSize(0), kv[0], tokens))
     return emitOpError() << "query has " << q.getDimSize(0)
-                         << " tokens but key/value have " << k.getDimSize(0)
+                         << " tokens but key/value have " << kv[0]
                          << "; packed self-attention needs the same tokens";
-  if (!dimsCompatible(q.getDimSize(2), k.getDimSize(2)))
+  if (!joinDim(q.getDimSize(2), kv[2], headDim))
     return emitOpError() << "query head_dim " << q.getDimSize(2)
-                         << " differs from key/value head_dim "
-                         << k.getDimSize(2);
-  int64_t hq = q.getDimSize(1), hkv = k.getDimSize(1);
+                         << " differs from key/value head_dim " << kv[2];
+  int64_t hq = q.getDimSize(1), hkv = kv[1];
   if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hkv) &&
       (hkv == 0 || hq % hkv != 0))
     return emitOpError() << "query heads " << hq
@@ -317,7 +326,7 @@ LogicalResult AttentionOp::verify() {
   if (!isPositiveFinite(scale))
     return emitOpError() << "scale " << fmt(scale)
                          << " must be positive and finite";
-  return verifyResult(*this, tensorType(getResult()), q.getShape(),
+  return verifyResult(*this, tensorType(getResult()), {tokens, hq, headDim},
                       q.getElementType(), "the query's type");
 }
 
@@ -343,7 +352,7 @@ LogicalResult CrossEntropyOp::verify() {
   for (auto [name, v] : {std::make_pair("labels", getLabels()),
                          std::make_pair("loss_mask", getLossMask())}) {
     RankedTensorType type = tensorType(v);
-    if (type.getRank() != 1 || !dimsCompatible(type.getDimSize(0), t))
+    if (type.getRank() != 1 || !joinDim(t, type.getDimSize(0), t))
       return emitOpError() << name << " shape " << formatShape(type.getShape())
                            << " must be [" << formatShape(t)
                            << "], one per token";
@@ -351,6 +360,35 @@ LogicalResult CrossEntropyOp::verify() {
   return verifyResult(*this, tensorType(getResult()), {t},
                       Float32Type::get(getContext()), "one f32 loss per token");
 }
+
+//===----------------------------------------------------------------------===//
+// Elementwise ops
+//===----------------------------------------------------------------------===//
+
+/// Operands of an elementwise op must agree with each other, not only with
+/// the result (which SameOperandsAndResultType checks).
+static LogicalResult verifyOperandsAgree(Operation *op) {
+  auto first = cast<RankedTensorType>(op->getOperand(0).getType());
+  SmallVector<int64_t> shape(first.getShape());
+  for (Value v : op->getOperands().drop_front()) {
+    ArrayRef<int64_t> other = tensorType(v).getShape();
+    if (!joinShape(shape, other))
+      return op->emitOpError()
+             << "operand shapes " << formatShape(first.getShape()) << " and "
+             << formatShape(other)
+             << " conflict; elementwise operands have one shape";
+  }
+  return success();
+}
+
+#define GRAPH_ELEMENTWISE_VERIFIER(OpTy)                                       \
+  LogicalResult OpTy::verify() { return verifyOperandsAgree(*this); }
+GRAPH_ELEMENTWISE_VERIFIER(AddOp)
+GRAPH_ELEMENTWISE_VERIFIER(SubOp)
+GRAPH_ELEMENTWISE_VERIFIER(MulOp)
+GRAPH_ELEMENTWISE_VERIFIER(DivOp)
+GRAPH_ELEMENTWISE_VERIFIER(SwigluOp)
+#undef GRAPH_ELEMENTWISE_VERIFIER
 
 //===----------------------------------------------------------------------===//
 // Reductions
@@ -419,12 +457,19 @@ void CastOp::build(OpBuilder &builder, OperationState &state, Value input,
 
 LogicalResult CastOp::verify() {
   RankedTensorType x = tensorType(getInput()), r = tensorType(getResult());
-  for (Type t : {x.getElementType(), r.getElementType()})
+  for (Type t : {x.getElementType(), r.getElementType()}) {
     if (isNarrowFloat(t))
       return emitOpError() << "cannot cast "
                            << (t == x.getElementType() ? "from " : "to ") << t
                            << "; FP8 values carry scales: use fp8.quantize "
                               "and fp8.dequantize";
+    if (!isa<Float32Type, BFloat16Type, Float16Type>(t) &&
+        !t.isSignlessInteger(1) && !t.isSignlessInteger(32) &&
+        !t.isSignlessInteger(64))
+      return emitOpError() << "element type " << t
+                           << " is not one graph.cast converts (f32, bf16, "
+                              "f16, i1, i32, i64)";
+  }
   if (!shapesCompatible(x.getShape(), r.getShape()))
     return emitOpError() << "result shape " << formatShape(r.getShape())
                          << " differs from input shape "
@@ -450,13 +495,27 @@ LogicalResult ReshapeOp::verify() {
     return emitOpError() << "result element type " << r.getElementType()
                          << " differs from input element type "
                          << x.getElementType();
-  if (x.hasStaticShape() && r.hasStaticShape() &&
-      x.getNumElements() != r.getNumElements())
+  if (r.getNumDynamicDims() > 1)
+    return emitOpError() << "result shape " << formatShape(r.getShape())
+                         << " has " << r.getNumDynamicDims()
+                         << " dynamic dimensions; at most one can be inferred "
+                            "from the element count";
+  if (!x.hasStaticShape())
+    return success(); // the runtime checks the element count
+  int64_t count = x.getNumElements(), known = 1;
+  for (int64_t d : r.getShape())
+    if (!ShapedType::isDynamic(d))
+      known *= d;
+  bool ok = r.hasStaticShape() ? known == count
+                               : (known == 0 ? count == 0 : count % known == 0);
+  if (!ok)
     return emitOpError() << "input shape " << formatShape(x.getShape())
-                         << " has " << x.getNumElements()
-                         << " elements but result shape "
-                         << formatShape(r.getShape()) << " has "
-                         << r.getNumElements();
+                         << " has " << count << " elements, which result shape "
+                         << formatShape(r.getShape())
+                         << (r.hasStaticShape() ? " does not hold (it has "
+                                                : " cannot hold (its static "
+                                                  "dimensions hold ")
+                         << known << ")";
   return success();
 }
 
@@ -505,9 +564,27 @@ LogicalResult TransposeOp::verify() {
 // BroadcastOp
 //===----------------------------------------------------------------------===//
 
+void BroadcastOp::build(OpBuilder &builder, OperationState &state, Value input,
+                        ArrayRef<int64_t> dims, Type resultType, Value like) {
+  build(builder, state, resultType, input, builder.getDenseI64ArrayAttr(dims),
+        like);
+}
+
 LogicalResult BroadcastOp::verify() {
   RankedTensorType x = tensorType(getInput()), r = tensorType(getResult());
   ArrayRef<int64_t> dims = getDims();
+  if (Value like = getLike()) {
+    RankedTensorType l = tensorType(like);
+    if (l.getRank() != r.getRank())
+      return emitOpError() << "like operand has rank " << l.getRank()
+                           << " but the result has rank " << r.getRank();
+    for (int64_t d = 0; d < r.getRank(); ++d)
+      if (!dimsCompatible(l.getDimSize(d), r.getDimSize(d)))
+        return emitOpError()
+               << "like dimension " << d << " of size " << l.getDimSize(d)
+               << " differs from result "
+               << "dimension " << d << " of size " << r.getDimSize(d);
+  }
   if (r.getElementType() != x.getElementType())
     return emitOpError() << "result element type " << r.getElementType()
                          << " differs from input element type "
@@ -529,6 +606,18 @@ LogicalResult BroadcastOp::verify() {
                            << " maps to result dimension " << d << " of size "
                            << out << "; it must be 1 or equal";
   }
+  // Without `like`, a dynamic result size must come from the input.
+  if (!getLike())
+    for (int64_t d = 0; d < r.getRank(); ++d) {
+      if (!r.isDynamicDim(d))
+        continue;
+      const auto *it = llvm::find(dims, d);
+      if (it == dims.end() || !x.isDynamicDim(it - dims.begin()))
+        return emitOpError()
+               << "result dimension " << d
+               << " is dynamic but does not map from a dynamic input "
+                  "dimension; give its size with a `like` operand";
+    }
   return success();
 }
 
@@ -628,7 +717,7 @@ LogicalResult ConcatOp::verify() {
         shape[d] = ShapedType::isDynamic(shape[d]) || t.isDynamicDim(d)
                        ? kDyn
                        : shape[d] + t.getDimSize(d);
-      } else if (!dimsCompatible(shape[d], t.getDimSize(d))) {
+      } else if (!joinDim(shape[d], t.getDimSize(d), shape[d])) {
         return emitOpError()
                << "input " << i + 1 << " shape " << formatShape(t.getShape())
                << " differs from input 0 shape "

@@ -266,6 +266,7 @@ class Graph_BinaryOp<string mnemonic, string desc>
   let results = (outs Graph_NumericTensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
   let hasFolder = 1;
+  let hasVerifier = 1;
 }
 
 def Graph_SiluOp : Graph_UnaryOp<"silu", Graph_FloatTensor, [{
@@ -287,6 +288,7 @@ def Graph_SwigluOp : Graph_Op<"swiglu", [Pure, SameOperandsAndResultType]> {
   let arguments = (ins Graph_FloatTensor:$gate, Graph_FloatTensor:$up);
   let results = (outs Graph_FloatTensor:$result);
   let assemblyFormat = "$gate `,` $up attr-dict `:` type($result)";
+  let hasVerifier = 1;
 }
 
 def Graph_AddOp : Graph_BinaryOp<"add", "`lhs + rhs` elementwise."> {
@@ -328,7 +330,8 @@ def Graph_RsqrtOp : Graph_UnaryOp<"rsqrt", Graph_FloatTensor, [{
 // Reductions
 //===----------------------------------------------------------------------===//
 
-class Graph_ReduceOp<string mnemonic, string desc>
+class Graph_ReduceOp<string mnemonic, string desc,
+                     Type tensorType = Graph_NumericTensor>
     : Graph_Op<mnemonic, [Pure]> {
   let description = desc # [{
 
@@ -340,9 +343,9 @@ class Graph_ReduceOp<string mnemonic, string desc>
     %r = graph.}] # mnemonic # [{ %x axes [1] : tensor<4x8xf32> -> tensor<4xf32>
     ```
   }];
-  let arguments = (ins Graph_NumericTensor:$input, DenseI64ArrayAttr:$axes,
+  let arguments = (ins tensorType:$input, DenseI64ArrayAttr:$axes,
                        UnitAttr:$keep_dims);
-  let results = (outs Graph_NumericTensor:$result);
+  let results = (outs tensorType:$result);
   let assemblyFormat = [{
     $input `axes` $axes (`keep_dims` $keep_dims^)? attr-dict `:` type($input)
     `->` type($result)
@@ -355,7 +358,8 @@ class Graph_ReduceOp<string mnemonic, string desc>
 }
 
 def Graph_ReduceSumOp : Graph_ReduceOp<"reduce_sum", [{
-    Sum over `axes`; float inputs are accumulated in f32.
+    Sum over `axes`: float inputs are accumulated in f32 and rounded once;
+    integer sums wrap (two's complement) in the element type.
   }]> {
   let summary = "Sum over axes";
 }
@@ -365,8 +369,9 @@ def Graph_ReduceMaxOp : Graph_ReduceOp<"reduce_max", [{
   let summary = "Maximum over axes";
 }
 def Graph_ReduceMeanOp : Graph_ReduceOp<"reduce_mean", [{
-    Mean over `axes`: the f32 sum divided by the number of reduced elements.
-  }]> {
+    Mean over `axes`: the f32 sum divided by the number of reduced elements,
+    rounded once. Float tensors only.
+  }], Graph_FloatTensor> {
   let summary = "Mean over axes";
 }
 
@@ -377,9 +382,12 @@ def Graph_ReduceMeanOp : Graph_ReduceOp<"reduce_mean", [{
 def Graph_CastOp : Graph_Op<"cast", [Pure]> {
   let summary = "Converts the element type";
   let description = [{
-    Converts each element to the result element type: floats round to nearest
-    even (NaN stays NaN), float to integer truncates toward zero, integers
-    widen or wrap. FP8 is not a `graph.cast` target or source: use
+    Converts each element to the result element type, one of `f32`, `bf16`,
+    `f16`, `i1`, `i32`, `i64`: floats round to nearest even (NaN stays
+    NaN); float to integer truncates toward zero and saturates at the
+    integer's range (NaN gives 0); integers are signed and sign-extend or
+    wrap, except `i1`, which is 0 or 1 both ways, and converts to `i1` as
+    "not zero". FP8 is not a `graph.cast` target or source: use
     `fp8.quantize` and `fp8.dequantize`, which carry the scales.
 
     ```mlir
@@ -399,9 +407,12 @@ def Graph_CastOp : Graph_Op<"cast", [Pure]> {
 def Graph_ReshapeOp : Graph_Op<"reshape", [Pure]> {
   let summary = "Reinterprets the shape, keeping row-major element order";
   let description = [{
-    The result holds the same elements in the same row-major order. Element
-    types must match, and so must the element counts when both shapes are
-    static.
+    The result holds the same elements in the same row-major order, with
+    the element type of the input. At most one result dimension may be
+    dynamic; its size is the element count divided by the product of the
+    others. When the input shape is static, that product must divide the
+    element count (and equal it when the result is static too); otherwise the
+    runtime checks it.
 
     ```mlir
     %q3 = graph.reshape %q : tensor<?x1536xbf16> -> tensor<?x12x128xbf16>
@@ -448,15 +459,29 @@ def Graph_BroadcastOp : Graph_Op<"broadcast", [Pure]> {
     increasing); it must have size 1 (repeated) or the result's size. Result
     dimensions not named in `dims` are new and repeat the input.
 
+    The result's sizes are its static sizes; a dynamic result dimension
+    takes its size from the optional `like` operand (a tensor of the
+    result's rank whose sizes the result adopts), or, without `like`, must
+    map from a dynamic input dimension, whose size it keeps (no repetition).
+
     ```mlir
-    %b = graph.broadcast %bias dims [1] : tensor<256xbf16> -> tensor<?x256xbf16>
+    %b = graph.broadcast %bias dims [1] like %y
+        : tensor<256xbf16>, tensor<?x256xbf16> -> tensor<?x256xbf16>
+    %c = graph.broadcast %row dims [1] : tensor<256xf32> -> tensor<4x256xf32>
     ```
   }];
-  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$dims);
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$dims,
+                       Optional<AnyRankedTensor>:$like);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
-    $input `dims` $dims attr-dict `:` type($input) `->` type($result)
+    $input `dims` $dims (`like` $like^)? attr-dict `:` type($input)
+    (`,` type($like)^)? `->` type($result)
   }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$input, "::llvm::ArrayRef<int64_t>":$dims,
+                   "::mlir::Type":$resultType,
+                   CArg<"::mlir::Value", "{}">:$like)>
+  ];
   let hasVerifier = 1;
   let hasFolder = 1;
 }

@@ -151,6 +151,24 @@ func.func @quantize_c6_shape(%x: tensor<256x300xbf16>) {
 
 // -----
 
+// Scale shapes are checked against what input and data say together: the
+// data fix M = 256 although the input leaves it dynamic.
+func.func @quantize_c5_joined(%x: tensor<?x300xbf16>) {
+  // expected-error @+1 {{(C5) scale shape 7x3 does not match ceil-div of data shape 256x300 by tile 128x128, which is 2x3}}
+  %0:2 = fp8.quantize %x layout 128x128 scale pow2_f32 : tensor<?x300xbf16> -> tensor<256x300xf8E4M3FN>, tensor<7x3xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_c6_joined(%x: tensor<?x?xbf16>) {
+  // expected-error @+1 {{(C6) transposed data shape 100x100 does not match the transposed input shape 300x256}}
+  %0:4 = fp8.quantize %x layout 1x128 transposed 1x128 scale pow2_f32 : tensor<?x?xbf16> -> tensor<256x300xf8E4M3FN>, tensor<256x3xf32>, tensor<100x100xf8E4M3FN>, tensor<100x1xf32>
+  return
+}
+
+// -----
+
 //===----------------------------------------------------------------------===//
 // fp8.dequantize
 //===----------------------------------------------------------------------===//
@@ -203,6 +221,14 @@ func.func @dequantize_c5_shape(%d: tensor<4x256xf8E4M3FN>, %s: tensor<4x2xf32>) 
 
 // -----
 
+func.func @dequantize_c4_joined(%d: tensor<?x1536xf8E4M3FN>, %s: tensor<3x12xf32>) {
+  // expected-error @+1 {{(C4) scale shape 3x12 does not match ceil-div of data shape 512x1536 by tile 128x128, which is 4x12}}
+  %0 = fp8.dequantize %d, %s layout 128x128 : tensor<?x1536xf8E4M3FN>, tensor<3x12xf32> -> tensor<512x1536xbf16>
+  return
+}
+
+// -----
+
 //===----------------------------------------------------------------------===//
 // fp8.scaled_matmul
 //===----------------------------------------------------------------------===//
@@ -216,7 +242,7 @@ func.func @scaled_matmul_c1(%x: tensor<256x1536xbf16>, %xs: tensor<256x12xf32>, 
 // -----
 
 func.func @scaled_matmul_c1_e5m2(%x: tensor<256x1536xf8E5M2>, %xs: tensor<256x12xf32>, %w: tensor<256x1536xf8E5M2>, %ws: tensor<2x12xf32>) {
-  // expected-error @+1 {{(C1) lhs and rhs are both f8E5M2; at most one operand may be f8E5M2 (FP8 tensor cores have no E5M2 x E5M2 form)}}
+  // expected-error @+1 {{(C1) lhs and rhs are both f8E5M2; at most one operand may be f8E5M2 (cuBLASLt's FP8 GEMMs, which the CUDA backend uses, have no E5M2 x E5M2 form)}}
   %0 = fp8.scaled_matmul %x, %xs layout 1x128, %w, %ws layout 128x128 transposed : tensor<256x1536xf8E5M2>, tensor<256x12xf32>, tensor<256x1536xf8E5M2>, tensor<2x12xf32> -> tensor<256x256xbf16>
   return
 }
@@ -250,6 +276,16 @@ func.func @scaled_matmul_c3(%x: tensor<256x1536xf8E4M3FN>, %xs: tensor<256x48xf3
 func.func @scaled_matmul_c4(%x: tensor<256x1536xf8E4M3FN>, %xs: tensor<256x12xf32>, %w: tensor<256x1536xf8E4M3FN>, %ws: tensor<12x2xf32>) {
   // expected-error @+1 {{(C4) rhs scale shape 12x2 does not match ceil-div of data shape 256x1536 by tile 128x128, which is 2x12}}
   %0 = fp8.scaled_matmul %x, %xs layout 1x128, %w, %ws layout 128x128 transposed : tensor<256x1536xf8E4M3FN>, tensor<256x12xf32>, tensor<256x1536xf8E4M3FN>, tensor<12x2xf32> -> tensor<256x256xbf16>
+  return
+}
+
+// -----
+
+// The lhs leaves K dynamic; the rhs fixes it at 1536, so the lhs scales need
+// 12 columns.
+func.func @scaled_matmul_c4_joined(%x: tensor<256x?xf8E4M3FN>, %xs: tensor<256x3xf32>, %w: tensor<256x1536xf8E4M3FN>, %ws: tensor<2x12xf32>) {
+  // expected-error @+1 {{(C4) lhs scale shape 256x3 does not match ceil-div of data shape 256x1536 by tile 1x128, which is 256x12}}
+  %0 = fp8.scaled_matmul %x, %xs layout 1x128, %w, %ws layout 128x128 transposed : tensor<256x?xf8E4M3FN>, tensor<256x3xf32>, tensor<256x1536xf8E4M3FN>, tensor<2x12xf32> -> tensor<256x256xbf16>
   return
 }
 
@@ -307,36 +343,50 @@ func.func @scaled_matmul_c8_shape(%x: tensor<?x1536xf8E4M3FN>, %xs: tensor<?x12x
 // Attributes
 //===----------------------------------------------------------------------===//
 
-// expected-error @+1 {{(R1) quantized element type must be f8E4M3FN or f8E5M2, got 'bf16'}}
-func.func @quant_r1() attributes {fp8.q = #fp8.quant<bf16, 1x128, pow2_f32>} {
+// expected-error @+1 {{(R2) quantized element type must be f8E4M3FN or f8E5M2, got 'bf16'}}
+func.func @quant_r2() attributes {fp8.q = #fp8.quant<bf16, 1x128, pow2_f32>} {
   return
 }
 
 // -----
 
-// expected-error @+1 {{(R2) layout 64x64 is not a legal tile; legal layouts are 1x128, 128x1, 128x128, per_row and per_tensor}}
-func.func @quant_r2() attributes {fp8.q = #fp8.quant<f8E4M3FN, 64x64, pow2_f32>} {
+// expected-error @+1 {{(R3) layout 64x64 is not a legal tile; legal layouts are 1x128, 128x1, 128x128, per_row and per_tensor}}
+func.func @quant_r3() attributes {fp8.q = #fp8.quant<f8E4M3FN, 64x64, pow2_f32>} {
   return
 }
 
 // -----
 
-// expected-error @+1 {{(R3) weight layout 128x1 is not a recipe choice: recipes give layouts along the forward GEMM's reduction dimension and the compiler derives the column-wise copies}}
-func.func @recipe_r3() attributes {fp8.r = #fp8.recipe<activation = <f8E4M3FN, 1x128, pow2_f32>, weight = <f8E4M3FN, 128x1, pow2_f32>, gradient = <f8E4M3FN, 1x128, pow2_f32>>} {
+// expected-error @+1 {{(R4) weight layout 128x1 is not a recipe choice: recipes give layouts along the forward GEMM's reduction dimension and the compiler derives the column-wise copies}}
+func.func @recipe_r4() attributes {fp8.r = #fp8.recipe<activation = <f8E4M3FN, 1x128, pow2_f32>, weight = <f8E4M3FN, 128x1, pow2_f32>, gradient = <f8E4M3FN, 1x128, pow2_f32>>} {
   return
 }
 
 // -----
 
-// expected-error @+1 {{(R4) 2 roles use 128x128 blocks, at most one may: every pair of roles meets in one GEMM and a GEMM takes at most one 2-D-blocked operand}}
-func.func @recipe_r4() attributes {fp8.r = #fp8.recipe<activation = <f8E4M3FN, 128x128, pow2_f32>, weight = <f8E4M3FN, 128x128, pow2_f32>, gradient = <f8E4M3FN, 1x128, pow2_f32>>} {
+// expected-error @+1 {{(R5) 2 roles use 128x128 blocks, at most one may: every pair of roles meets in one GEMM and a GEMM takes at most one 2-D-blocked operand}}
+func.func @recipe_r5() attributes {fp8.r = #fp8.recipe<activation = <f8E4M3FN, 128x128, pow2_f32>, weight = <f8E4M3FN, 128x128, pow2_f32>, gradient = <f8E4M3FN, 1x128, pow2_f32>>} {
   return
 }
 
 // -----
 
-// expected-error @+1 {{tile 0x128 must have positive dimensions}}
-func.func @layout_zero() attributes {fp8.l = #fp8.layout<0x128>} {
+// expected-error @+1 {{(R1) tile 0x128 must have positive dimensions}}
+func.func @layout_r1() attributes {fp8.l = #fp8.layout<0x128>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{(R6) 2 roles are f8E5M2, at most one may: every pair of roles meets in one GEMM and a GEMM takes at most one f8E5M2 operand}}
+func.func @recipe_r6() attributes {fp8.r = #fp8.recipe<activation = <f8E5M2, 1x128, pow2_f32>, weight = <f8E4M3FN, 128x128, pow2_f32>, gradient = <f8E5M2, 1x128, pow2_f32>>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{(R7) 1 of 3 roles use e8m0 scales; all or none may: a GEMM's two operands have scales of one type}}
+func.func @recipe_r7() attributes {fp8.r = #fp8.recipe<activation = <f8E4M3FN, 1x128, e8m0>, weight = <f8E4M3FN, 128x128, pow2_f32>, gradient = <f8E4M3FN, 1x128, pow2_f32>>} {
   return
 }
 

@@ -81,9 +81,20 @@ func.func @transpose_cancels(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 
 // CHECK-LABEL: func.func @broadcast_identity
 // CHECK-NOT: graph.broadcast
-func.func @broadcast_identity(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+func.func @broadcast_identity(%x: tensor<4x8xf32>, %y: tensor<?x8xf32>) -> (tensor<4x8xf32>, tensor<?x8xf32>) {
   %0 = graph.broadcast %x dims [0, 1] : tensor<4x8xf32> -> tensor<4x8xf32>
-  return %0 : tensor<4x8xf32>
+  %1 = graph.broadcast %y dims [0, 1] : tensor<?x8xf32> -> tensor<?x8xf32>
+  return %0, %1 : tensor<4x8xf32>, tensor<?x8xf32>
+}
+
+// -----
+
+// With `like`, a dynamic size-1 dimension may be repeated: not an identity.
+// CHECK-LABEL: func.func @broadcast_like_kept
+// CHECK: graph.broadcast
+func.func @broadcast_like_kept(%x: tensor<?x8xf32>, %l: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %0 = graph.broadcast %x dims [0, 1] like %l : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
 }
 
 // -----
@@ -106,17 +117,20 @@ func.func @concat_single(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 
 // -----
 
+// x + (-0.0) and x + 0 (integers) fold; x + 0.0 does not: -0.0 + 0.0 is
+// +0.0, not -0.0.
 // CHECK-LABEL: func.func @add_zero
 // CHECK-SAME: (%[[X:.+]]: tensor<2x16xf32>, %[[I:.+]]: tensor<4xi32>)
-// CHECK-NOT: graph.add
-// CHECK: return %[[X]], %[[X]], %[[X]], %[[I]]
+// CHECK: %[[POS:.+]] = arith.constant dense<0.000000e+00>
+// CHECK: %[[KEPT:.+]] = graph.add %[[X]], %[[POS]]
+// CHECK: return %[[X]], %[[X]], %[[KEPT]], %[[I]]
 func.func @add_zero(%x: tensor<2x16xf32>, %i: tensor<4xi32>) -> (tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<4xi32>) {
-  %zero = arith.constant dense<0.0> : tensor<2x16xf32>
   %negzero = arith.constant dense<-0.0> : tensor<2x16xf32>
+  %poszero = arith.constant dense<0.0> : tensor<2x16xf32>
   %izero = arith.constant dense<0> : tensor<4xi32>
-  %0 = graph.add %x, %zero : tensor<2x16xf32>
-  %1 = graph.add %zero, %x : tensor<2x16xf32>
-  %2 = graph.add %x, %negzero : tensor<2x16xf32>
+  %0 = graph.add %x, %negzero : tensor<2x16xf32>
+  %1 = graph.add %negzero, %x : tensor<2x16xf32>
+  %2 = graph.add %x, %poszero : tensor<2x16xf32>
   %3 = graph.add %i, %izero : tensor<4xi32>
   return %0, %1, %2, %3 : tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<4xi32>
 }
@@ -133,17 +147,22 @@ func.func @add_nonzero_kept(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
-// x - 0 folds; 0 - x does not (it is -x).
+// x - 0.0 folds; x - (-0.0) does not (it is x + 0.0) and 0 - x does not
+// (it is -x).
 // CHECK-LABEL: func.func @sub_zero
 // CHECK-SAME: (%[[X:.+]]: tensor<4xf32>)
-// CHECK: %[[ZERO:.+]] = arith.constant
-// CHECK: %[[NEG:.+]] = graph.sub %[[ZERO]], %[[X]]
-// CHECK: return %[[X]], %[[NEG]]
-func.func @sub_zero(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+// CHECK-DAG: %[[ZERO:.+]] = arith.constant dense<0.000000e+00>
+// CHECK-DAG: %[[NEGZERO:.+]] = arith.constant dense<-0.000000e+00>
+// CHECK-DAG: %[[KEPT:.+]] = graph.sub %[[X]], %[[NEGZERO]]
+// CHECK-DAG: %[[NEG:.+]] = graph.sub %[[ZERO]], %[[X]]
+// CHECK: return %[[X]], %[[NEG]], %[[KEPT]]
+func.func @sub_zero(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
   %zero = arith.constant dense<0.0> : tensor<4xf32>
+  %negzero = arith.constant dense<-0.0> : tensor<4xf32>
   %0 = graph.sub %x, %zero : tensor<4xf32>
   %1 = graph.sub %zero, %x : tensor<4xf32>
-  return %0, %1 : tensor<4xf32>, tensor<4xf32>
+  %2 = graph.sub %x, %negzero : tensor<4xf32>
+  return %0, %1, %2 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
 }
 
 // -----

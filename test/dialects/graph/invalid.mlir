@@ -403,6 +403,14 @@ func.func @reduce_axes_order(%x: tensor<4x8xf32>) {
 
 // -----
 
+func.func @reduce_mean_of_integers(%x: tensor<4x8xi32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float or bfloat16 type or 16-bit float values}}
+  %0 = graph.reduce_mean %x axes [1] : tensor<4x8xi32> -> tensor<4xi32>
+  return
+}
+
+// -----
+
 func.func @reduce_result(%x: tensor<4x8xf32>) {
   // expected-error @+1 {{result shape 4 does not match the expected 4x1 (reduced axes kept as size 1)}}
   %0 = graph.reduce_mean %x axes [1] keep_dims : tensor<4x8xf32> -> tensor<4xf32>
@@ -427,6 +435,14 @@ func.func @cast_from_fp8(%x: tensor<4xf8E5M2>) {
 
 // -----
 
+func.func @cast_unsupported_type(%x: tensor<4xf32>) {
+  // expected-error @+1 {{element type 'i8' is not one graph.cast converts (f32, bf16, f16, i1, i32, i64)}}
+  %0 = graph.cast %x : tensor<4xf32> to tensor<4xi8>
+  return
+}
+
+// -----
+
 func.func @cast_shape(%x: tensor<4xf32>) {
   // expected-error @+1 {{result shape 8 differs from input shape 4; cast changes only the element type}}
   %0 = graph.cast %x : tensor<4xf32> to tensor<8xbf16>
@@ -444,8 +460,24 @@ func.func @reshape_type(%x: tensor<4x8xf32>) {
 // -----
 
 func.func @reshape_count(%x: tensor<4x8xf32>) {
-  // expected-error @+1 {{input shape 4x8 has 32 elements but result shape 2x15 has 30}}
+  // expected-error @+1 {{input shape 4x8 has 32 elements, which result shape 2x15 does not hold (it has 30)}}
   %0 = graph.reshape %x : tensor<4x8xf32> -> tensor<2x15xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_not_divisible(%x: tensor<6xf32>) {
+  // expected-error @+1 {{input shape 6 has 6 elements, which result shape ?x4 cannot hold (its static dimensions hold 4)}}
+  %0 = graph.reshape %x : tensor<6xf32> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_two_dynamic(%x: tensor<?x8xf32>) {
+  // expected-error @+1 {{result shape ?x? has 2 dynamic dimensions; at most one can be inferred from the element count}}
+  %0 = graph.reshape %x : tensor<?x8xf32> -> tensor<?x?xf32>
   return
 }
 
@@ -510,6 +542,38 @@ func.func @broadcast_dims_order(%x: tensor<8x8xf32>) {
 func.func @broadcast_size(%x: tensor<3xf32>) {
   // expected-error @+1 {{input dimension 0 of size 3 maps to result dimension 1 of size 8; it must be 1 or equal}}
   %0 = graph.broadcast %x dims [1] : tensor<3xf32> -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @broadcast_dynamic_without_like(%x: tensor<256xbf16>) {
+  // expected-error @+1 {{result dimension 0 is dynamic but does not map from a dynamic input dimension; give its size with a `like` operand}}
+  %0 = graph.broadcast %x dims [1] : tensor<256xbf16> -> tensor<?x256xbf16>
+  return
+}
+
+// -----
+
+func.func @broadcast_expand_dynamic_without_like(%x: tensor<1x256xbf16>) {
+  // expected-error @+1 {{result dimension 0 is dynamic but does not map from a dynamic input dimension}}
+  %0 = graph.broadcast %x dims [0, 1] : tensor<1x256xbf16> -> tensor<?x256xbf16>
+  return
+}
+
+// -----
+
+func.func @broadcast_like_rank(%x: tensor<256xbf16>, %l: tensor<?xbf16>) {
+  // expected-error @+1 {{like operand has rank 1 but the result has rank 2}}
+  %0 = graph.broadcast %x dims [1] like %l : tensor<256xbf16>, tensor<?xbf16> -> tensor<?x256xbf16>
+  return
+}
+
+// -----
+
+func.func @broadcast_like_size(%x: tensor<256xbf16>, %l: tensor<?x255xbf16>) {
+  // expected-error @+1 {{like dimension 1 of size 255 differs from result dimension 1 of size 256}}
+  %0 = graph.broadcast %x dims [1] like %l : tensor<256xbf16>, tensor<?x255xbf16> -> tensor<?x256xbf16>
   return
 }
 
@@ -582,5 +646,80 @@ func.func @concat_other_dim(%a: tensor<2x8xf32>, %b: tensor<3x7xf32>) {
 func.func @concat_result(%a: tensor<2x8xf32>, %b: tensor<3x8xf32>) {
   // expected-error @+1 {{result shape 6x8 does not match the expected 5x8 (the inputs' sizes summed along the axis)}}
   %0 = graph.concat %a, %b axis 0 : (tensor<2x8xf32>, tensor<3x8xf32>) -> tensor<6x8xf32>
+  return
+}
+
+
+// -----
+
+// Static sizes of one dimension must agree across operands, not only with the
+// result: here the key/value say 8 tokens, the result says 6.
+func.func @attention_tokens_join(%q: tensor<?x4x64xbf16>, %k: tensor<8x2x64xbf16>, %cu: tensor<2xi32>) {
+  // expected-error @+1 {{result shape 6x4x64 does not match the expected 8x4x64 (the query's type)}}
+  %0 = graph.attention %q, %k, %k, %cu {scale = 0.125 : f64} : (tensor<?x4x64xbf16>, tensor<8x2x64xbf16>, tensor<8x2x64xbf16>, tensor<2xi32>) -> tensor<6x4x64xbf16>
+  return
+}
+
+// -----
+
+func.func @linear_bias_join(%x: tensor<4x256xbf16>, %w: tensor<?x256xbf16>, %b: tensor<8xbf16>) {
+  // expected-error @+1 {{result shape 4x6 does not match the expected 4x8 (the input's shape with out_features last)}}
+  %0 = graph.linear %x, %w, %b : (tensor<4x256xbf16>, tensor<?x256xbf16>, tensor<8xbf16>) -> tensor<4x6xbf16>
+  return
+}
+
+// -----
+
+func.func @rms_norm_join(%x: tensor<?x?xbf16>, %w: tensor<256xbf16>) {
+  // expected-error @+1 {{result shape 4x128 does not match the expected ?x256 (the input's type)}}
+  %0 = graph.rms_norm %x, %w {epsilon = 1.0e-6 : f64} : (tensor<?x?xbf16>, tensor<256xbf16>) -> tensor<4x128xbf16>
+  return
+}
+
+// -----
+
+func.func @rope_join(%x: tensor<?x2x64xbf16>, %p: tensor<8xi32>) {
+  // expected-error @+1 {{result shape 5x2x64 does not match the expected 8x2x64 (the input's type)}}
+  %0 = graph.rope %x, %p {theta = 1.0e6 : f64} : (tensor<?x2x64xbf16>, tensor<8xi32>) -> tensor<5x2x64xbf16>
+  return
+}
+
+// -----
+
+func.func @matmul_batch_join(%a: tensor<?x4x8xf32>, %b: tensor<3x8x4xf32>) {
+  // expected-error @+1 {{result shape 5x4x4 does not match the expected 3x4x4 (batch dims, then M, N)}}
+  %0 = graph.matmul %a, %b : (tensor<?x4x8xf32>, tensor<3x8x4xf32>) -> tensor<5x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @cross_entropy_join(%l: tensor<?x100xf32>, %y: tensor<8xi32>, %m: tensor<?xf32>) {
+  // expected-error @+1 {{result shape 5 does not match the expected 8 (one f32 loss per token)}}
+  %0 = graph.cross_entropy %l, %y, %m : (tensor<?x100xf32>, tensor<8xi32>, tensor<?xf32>) -> tensor<5xf32>
+  return
+}
+
+// -----
+
+func.func @concat_join(%a: tensor<?x8xf32>, %b: tensor<4x8xf32>) {
+  // expected-error @+1 {{result shape 3x16 does not match the expected 4x16 (the inputs' sizes summed along the axis)}}
+  %0 = graph.concat %a, %b axis 1 : (tensor<?x8xf32>, tensor<4x8xf32>) -> tensor<3x16xf32>
+  return
+}
+
+// -----
+
+func.func @binary_operands_conflict(%a: tensor<4x8xf32>, %b: tensor<5x8xf32>) {
+  // expected-error @+1 {{operand shapes 4x8 and 5x8 conflict; elementwise operands have one shape}}
+  %0 = "graph.add"(%a, %b) : (tensor<4x8xf32>, tensor<5x8xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @swiglu_operands_conflict(%b: tensor<?x3xbf16>, %c: tensor<4x5xbf16>) {
+  // expected-error @+1 {{operand shapes 4x5 and ?x3 conflict}}
+  %0 = "graph.swiglu"(%c, %b) : (tensor<4x5xbf16>, tensor<?x3xbf16>) -> tensor<4x?xbf16>
   return
 }

@@ -116,19 +116,31 @@ func.func @reductions(%x: tensor<4x8x16xf32>, %y: tensor<?x256xbf16>) -> (tensor
 }
 
 // CHECK-LABEL: func.func @shape_ops
-func.func @shape_ops(%x: tensor<4x2048xbf16>, %b: tensor<256xbf16>, %y: tensor<2x8xf32>, %z: tensor<3x8xf32>) -> (tensor<4x256xbf16>, tensor<2048x4xbf16>, tensor<?x256xbf16>, tensor<5x8xf32>, tensor<4x2048xf32>, tensor<4x16x128xbf16>) {
+func.func @shape_ops(%x: tensor<4x2048xbf16>, %b: tensor<256xbf16>, %y: tensor<2x8xf32>, %z: tensor<3x8xf32>, %like: tensor<?x256xbf16>, %d: tensor<?x1536xbf16>) -> (tensor<4x256xbf16>, tensor<2048x4xbf16>, tensor<?x256xbf16>, tensor<5x8xf32>, tensor<4x2048xf32>, tensor<4x16x128xbf16>) {
   // CHECK: graph.slice %{{.+}} start [0, 1536] limit [4, 2048] stride [1, 2] : tensor<4x2048xbf16> -> tensor<4x256xbf16>
   %0 = graph.slice %x start [0, 1536] limit [4, 2048] stride [1, 2] : tensor<4x2048xbf16> -> tensor<4x256xbf16>
   // CHECK: graph.transpose %{{.+}} perm [1, 0] : tensor<4x2048xbf16> -> tensor<2048x4xbf16>
   %1 = graph.transpose %x perm [1, 0] : tensor<4x2048xbf16> -> tensor<2048x4xbf16>
-  // CHECK: graph.broadcast %{{.+}} dims [1] : tensor<256xbf16> -> tensor<?x256xbf16>
-  %2 = graph.broadcast %b dims [1] : tensor<256xbf16> -> tensor<?x256xbf16>
+  // CHECK: graph.broadcast %{{.+}} dims [1] like %{{.+}} : tensor<256xbf16>, tensor<?x256xbf16> -> tensor<?x256xbf16>
+  %2 = graph.broadcast %b dims [1] like %like : tensor<256xbf16>, tensor<?x256xbf16> -> tensor<?x256xbf16>
   // CHECK: graph.concat %{{.+}}, %{{.+}} axis 0 : (tensor<2x8xf32>, tensor<3x8xf32>) -> tensor<5x8xf32>
   %3 = graph.concat %y, %z axis 0 : (tensor<2x8xf32>, tensor<3x8xf32>) -> tensor<5x8xf32>
   // CHECK: graph.cast %{{.+}} : tensor<4x2048xbf16> to tensor<4x2048xf32>
   %4 = graph.cast %x : tensor<4x2048xbf16> to tensor<4x2048xf32>
+  // CHECK: graph.cast %{{.+}} : tensor<4x2048xbf16> to tensor<4x2048xi1>
+  %c1 = graph.cast %x : tensor<4x2048xbf16> to tensor<4x2048xi1>
+  // CHECK: graph.cast %{{.+}} : tensor<4x2048xi1> to tensor<4x2048xi64>
+  %c2 = graph.cast %c1 : tensor<4x2048xi1> to tensor<4x2048xi64>
   // CHECK: graph.reshape %{{.+}} : tensor<4x2048xbf16> -> tensor<4x16x128xbf16>
   %5 = graph.reshape %x : tensor<4x2048xbf16> -> tensor<4x16x128xbf16>
+  // CHECK: graph.broadcast %{{.+}} dims [0, 1] : tensor<?x1536xbf16> -> tensor<?x1536xbf16>
+  %6 = graph.broadcast %d dims [0, 1] : tensor<?x1536xbf16> -> tensor<?x1536xbf16>
+  // CHECK: graph.broadcast %{{.+}} dims [1] : tensor<256xbf16> -> tensor<3x256xbf16>
+  %7 = graph.broadcast %b dims [1] : tensor<256xbf16> -> tensor<3x256xbf16>
+  // CHECK: graph.reshape %{{.+}} : tensor<?x1536xbf16> -> tensor<?x12x128xbf16>
+  %8 = graph.reshape %d : tensor<?x1536xbf16> -> tensor<?x12x128xbf16>
+  // CHECK: graph.reshape %{{.+}} : tensor<4x2048xbf16> -> tensor<?x256xbf16>
+  %9 = graph.reshape %x : tensor<4x2048xbf16> -> tensor<?x256xbf16>
   return %0, %1, %2, %3, %4, %5 : tensor<4x256xbf16>, tensor<2048x4xbf16>, tensor<?x256xbf16>, tensor<5x8xf32>, tensor<4x2048xf32>, tensor<4x16x128xbf16>
 }
 

@@ -118,8 +118,9 @@ TEST_F(DialectApiTest, LegalLayouts) {
 }
 
 TEST_F(DialectApiTest, InfiR2RecipeMatchesTheRecipeDocument) {
-  // recipe.md §2.2: E4M3 everywhere, 1x128 activations and gradients,
-  // 128x128 weights, power-of-two scales unless FP32 scales are requested.
+  // The InfiR2 recipe (TransformerEngine Float8BlockScaling): E4M3 everywhere,
+  // 1x128 activations and gradients, 128x128 weights, power-of-two scales
+  // unless FP32 scales are requested.
   for (bool fp32 : {false, true}) {
     auto recipe = fp8::RecipeAttr::getInfiR2(&ctx, fp32);
     for (fp8::Role role :
@@ -147,23 +148,23 @@ TEST_F(DialectApiTest, AttributeRulesAreCheckedProgrammatically) {
                           fp8::ScaleRule::Pow2F32);
   EXPECT_FALSE(
       fp8::RecipeAttr::getChecked(emit, &ctx, blocked, blocked, blocked));
-  EXPECT_NE(messages.find("(R4) 3 roles use 128x128 blocks"), std::string::npos)
+  EXPECT_NE(messages.find("(R5) 3 roles use 128x128 blocks"), std::string::npos)
       << messages;
   EXPECT_FALSE(fp8::QuantAttr::getChecked(
       emit, &ctx, Type(Float32Type::get(&ctx)),
       fp8::LayoutAttr::get(&ctx, 1, 128), fp8::ScaleRule::Pow2F32));
-  EXPECT_NE(messages.find("(R1) quantized element type must be f8E4M3FN or "
+  EXPECT_NE(messages.find("(R2) quantized element type must be f8E4M3FN or "
                           "f8E5M2, got 'f32'"),
             std::string::npos)
       << messages;
   EXPECT_FALSE(fp8::LayoutAttr::getChecked(emit, &ctx, fp8::LayoutKind::Tile,
                                            int64_t{0}, int64_t{128}));
-  EXPECT_NE(messages.find("tile 0x128 must have positive dimensions"),
+  EXPECT_NE(messages.find("(R1) tile 0x128 must have positive dimensions"),
             std::string::npos)
       << messages;
   EXPECT_FALSE(fp8::LayoutAttr::getChecked(emit, &ctx, fp8::LayoutKind::PerRow,
                                            int64_t{1}, int64_t{128}));
-  EXPECT_NE(messages.find("per_row layout carries no tile dimensions"),
+  EXPECT_NE(messages.find("(R1) per_row layout carries no tile dimensions"),
             std::string::npos)
       << messages;
 }

@@ -2,17 +2,20 @@
 //
 // Part of infir2. The runtime half: no LLVM or MLIR headers here.
 //
-// Structure: a tile's amax is the integer max of |x| bit patterns (exact,
-// and NaN-propagating since NaN bits exceed infinity's); computeTileScale
-// turns it into a scale; the elements of the tile are then converted with
-// one multiplier. Two kernel shapes cover every layout:
+// Structure: a tile's amax is the integer max of |x| bit patterns (exact;
+// NaN bits exceed infinity's, so a NaN propagates unless the rule skips
+// NaNs); tileScale turns it into a scale; the elements of the tile are then
+// converted with one multiplier. Every entry point holds a ScopedFloatEnv, so
+// the f32 arithmetic is IEEE round-to-nearest-even whatever the caller's
+// flush-to-zero settings. Two kernel shapes cover every layout:
 //  - row tiles (1x128, 128x128, per_row, per_tensor): the tile's part of a
 //    row is a contiguous segment sharing one multiplier;
 //  - column tiles (128x1): each column of a 128-row band has its own
 //    multiplier, applied as a vector across the row.
-// Work is split across threads by bands of tile rows, or by rows within the
-// one band of per_tensor, so every output byte is computed the same way
-// whatever the thread count.
+// Work is split across threads by (band of tile rows, group of tile
+// columns) items small enough to stay in L2 between the amax pass and the
+// conversion pass, or by rows for per_tensor, so every output byte is
+// computed the same way whatever the thread count.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,6 +28,7 @@
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/numerics/float_env.h"
 #include "runtime/numerics/isa.h"
 #include "runtime/numerics/parallel.h"
 #include "runtime/numerics/simd_avx2.h"
@@ -49,18 +53,24 @@ inline uint8_t quantizeElement(float x, float multiplier, bool divide,
 // Scalar kernels
 //===----------------------------------------------------------------------===//
 
+/// |x| bits for the amax; with |ignoreNaN| a NaN counts as 0, as
+/// TransformerEngine's fmaxf-based amax skips NaNs.
+inline uint32_t amaxBits(uint32_t absBits, bool ignoreNaN) {
+  return ignoreNaN && absBits > 0x7F800000u ? 0 : absBits;
+}
+
 template <typename T>
-uint32_t maxAbsScalar(const T *p, int64_t n) {
+uint32_t maxAbsScalar(const T *p, int64_t n, bool ignoreNaN) {
   uint32_t m = 0;
   for (int64_t i = 0; i < n; ++i)
-    m = std::max(m, absBits(toF32(p[i])));
+    m = std::max(m, amaxBits(absBits(toF32(p[i])), ignoreNaN));
   return m;
 }
 
 template <typename T>
-void columnMaxScalar(const T *p, int64_t n, uint32_t *acc) {
+void columnMaxScalar(const T *p, int64_t n, uint32_t *acc, bool ignoreNaN) {
   for (int64_t i = 0; i < n; ++i)
-    acc[i] = std::max(acc[i], absBits(toF32(p[i])));
+    acc[i] = std::max(acc[i], amaxBits(absBits(toF32(p[i])), ignoreNaN));
 }
 
 template <typename T>
@@ -99,29 +109,39 @@ void dequantizeColumnsScalar(const uint8_t *q, int64_t n, const float *scales,
 //===----------------------------------------------------------------------===//
 
 #if INFIR2_HAVE_AVX2_KERNELS
+/// Eight |x| bits for the amax (vector form of amaxBits).
 template <typename T>
-INFIR2_AVX2 uint32_t maxAbsAvx2(const T *p, int64_t n) {
-  __m256i m0 = _mm256_setzero_si256(), m1 = _mm256_setzero_si256();
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    m0 = _mm256_max_epu32(m0, avx2::absBits(avx2::load8(p + i)));
-    m1 = _mm256_max_epu32(m1, avx2::absBits(avx2::load8(p + i + 8)));
-  }
-  for (; i + 8 <= n; i += 8)
-    m0 = _mm256_max_epu32(m0, avx2::absBits(avx2::load8(p + i)));
-  uint32_t m = avx2::hmaxU32(_mm256_max_epu32(m0, m1));
-  return std::max(m, maxAbsScalar(p + i, n - i));
+INFIR2_AVX2 inline __m256i amaxBits8(const T *p, bool ignoreNaN) {
+  __m256i a = avx2::absBits(avx2::load8(p));
+  if (ignoreNaN)
+    a = _mm256_and_si256(a, _mm256_cmpgt_epi32(avx2::set1(0x7F800001u), a));
+  return a;
 }
 
 template <typename T>
-INFIR2_AVX2 void columnMaxAvx2(const T *p, int64_t n, uint32_t *acc) {
+INFIR2_AVX2 uint32_t maxAbsAvx2(const T *p, int64_t n, bool ignoreNaN) {
+  __m256i m0 = _mm256_setzero_si256(), m1 = _mm256_setzero_si256();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    m0 = _mm256_max_epu32(m0, amaxBits8(p + i, ignoreNaN));
+    m1 = _mm256_max_epu32(m1, amaxBits8(p + i + 8, ignoreNaN));
+  }
+  for (; i + 8 <= n; i += 8)
+    m0 = _mm256_max_epu32(m0, amaxBits8(p + i, ignoreNaN));
+  uint32_t m = avx2::hmaxU32(_mm256_max_epu32(m0, m1));
+  return std::max(m, maxAbsScalar(p + i, n - i, ignoreNaN));
+}
+
+template <typename T>
+INFIR2_AVX2 void columnMaxAvx2(const T *p, int64_t n, uint32_t *acc,
+                               bool ignoreNaN) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     __m256i *a = reinterpret_cast<__m256i *>(acc + i);
     _mm256_storeu_si256(a, _mm256_max_epu32(_mm256_loadu_si256(a),
-                                            avx2::absBits(avx2::load8(p + i))));
+                                            amaxBits8(p + i, ignoreNaN)));
   }
-  columnMaxScalar(p + i, n - i, acc + i);
+  columnMaxScalar(p + i, n - i, acc + i, ignoreNaN);
 }
 
 template <bool kDivide>
@@ -212,20 +232,22 @@ template <typename T>
 struct Kernels {
   bool avx2;
 
-  uint32_t maxAbs(const T *p, int64_t n) const {
+  /// Largest |x| bits of p[0..n); NaN propagates unless |ignoreNaN|.
+  uint32_t maxAbs(const T *p, int64_t n, bool ignoreNaN) const {
 #if INFIR2_HAVE_AVX2_KERNELS
     if (avx2)
-      return maxAbsAvx2(p, n);
+      return maxAbsAvx2(p, n, ignoreNaN);
 #endif
-    return maxAbsScalar(p, n);
+    return maxAbsScalar(p, n, ignoreNaN);
   }
 
-  void columnMax(const T *p, int64_t n, uint32_t *acc) const {
+  /// acc[i] = max(acc[i], |p[i]| bits).
+  void columnMax(const T *p, int64_t n, uint32_t *acc, bool ignoreNaN) const {
 #if INFIR2_HAVE_AVX2_KERNELS
     if (avx2)
-      return columnMaxAvx2(p, n, acc);
+      return columnMaxAvx2(p, n, acc, ignoreNaN);
 #endif
-    columnMaxScalar(p, n, acc);
+    columnMaxScalar(p, n, acc, ignoreNaN);
   }
 
   void quantizeSegment(const T *p, int64_t n, float multiplier, bool divide,
@@ -324,6 +346,49 @@ bool dividesElements(const QuantSpec &spec) {
 // Quantization drivers
 //===----------------------------------------------------------------------===//
 
+/// computeTileScale without the floating-point mode guard; callers hold one.
+TileScale tileScale(float amax, const QuantSpec &spec) {
+  const float fmax = fp8MaxFinite(spec.format);
+  const bool pow2 = spec.mode == ScaleMode::kPow2;
+  if (spec.method == ScaleMethod::kTE) {
+    // TransformerEngine's compute_scale_from_amax (epsilon 0).
+    float s = 1.0f;
+    if (amax != 0.0f && std::isfinite(amax)) {
+      s = fmax / amax;
+      if (std::isinf(s))
+        s = FLT_MAX;
+    }
+    if (pow2)
+      s = bitsFloat(floatBits(s) & 0xFF800000u);
+    return {1.0f / s, s, false};
+  }
+  float scale = 1.0f;
+  if (std::isfinite(amax))
+    scale = std::max(amax, 1e-10f) / fmax;
+  if (pow2) {
+    // 2^ceil(log2 scale); scale is a positive normal number here.
+    uint32_t bits = floatBits(scale);
+    if (bits & 0x007FFFFFu)
+      bits = (bits & 0xFF800000u) + 0x00800000u;
+    scale = bitsFloat(bits);
+    // Dividing by a power of two and multiplying by its (exact) inverse give
+    // the same f32, so the fast path is taken.
+    return {scale, 1.0f / scale, false};
+  }
+  return {scale, scale, true};
+}
+
+/// Elements of input a work item covers at most (128 KiB of bf16): a band
+/// of tiles is processed in column groups that stay in L2 between the amax
+/// pass and the conversion pass, so each input byte comes from memory once.
+constexpr int64_t kCacheElements = int64_t{1} << 18;
+
+/// The TE rule takes the amax with fmaxf, which skips NaNs; the checkpoint
+/// tools' amax (torch amax) propagates them.
+bool amaxIgnoresNaN(const QuantSpec &spec) {
+  return spec.method == ScaleMethod::kTE;
+}
+
 /// Tiles that are segments of rows: 1x128, 128x128, per_row, per_tensor.
 template <typename T>
 void quantizeRowTiles(const T *x, int64_t rows, int64_t cols, Extent tile,
@@ -332,72 +397,76 @@ void quantizeRowTiles(const T *x, int64_t rows, int64_t cols, Extent tile,
   const int64_t tileRows = tile.rows, tileCols = tile.cols;
   const Extent shape = scaleExtent(spec.layout, rows, cols);
   const int64_t bands = shape.rows, perRow = shape.cols;
+  const bool ignoreNaN = amaxIgnoresNaN(spec);
 
-  // Phase 1 over rows [r0, r1) of a band: fold |x| into the band's amaxes.
-  auto accumulate = [&](int64_t r0, int64_t r1, uint32_t *amax) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const T *row = x + r * cols;
-      for (int64_t j = 0; j < perRow; ++j) {
+  // Folds rows [r0, r1) of tile columns [j0, j1) into amax[j0..j1).
+  auto accumulate = [&](int64_t r0, int64_t r1, int64_t j0, int64_t j1,
+                        uint32_t *amax) {
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t j = j0; j < j1; ++j) {
         int64_t c0 = j * tileCols;
         amax[j] = std::max(amax[j],
-                           k.maxAbs(row + c0, std::min(tileCols, cols - c0)));
+                           k.maxAbs(x + r * cols + c0,
+                                    std::min(tileCols, cols - c0), ignoreNaN));
       }
-    }
   };
-  // Phase 2 over rows [r0, r1) of band b, with the band's tile scales.
-  auto convert = [&](int64_t r0, int64_t r1, const TileScale *ts) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const T *row = x + r * cols;
-      for (int64_t j = 0; j < perRow; ++j) {
+  // Converts rows [r0, r1) of tile columns [j0, j1) with the tiles' scales.
+  auto convert = [&](int64_t r0, int64_t r1, int64_t j0, int64_t j1,
+                     const TileScale *ts) {
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t j = j0; j < j1; ++j) {
         int64_t c0 = j * tileCols;
-        k.quantizeSegment(row + c0, std::min(tileCols, cols - c0),
+        k.quantizeSegment(x + r * cols + c0, std::min(tileCols, cols - c0),
                           ts[j].multiplier, ts[j].divide, spec.format,
                           data + r * cols + c0);
       }
-    }
-  };
-  auto scalesOf = [&](int64_t b, const std::vector<uint32_t> &amax) {
-    std::vector<TileScale> ts(perRow);
-    for (int64_t j = 0; j < perRow; ++j) {
-      ts[j] = computeTileScale(bitsFloat(amax[j]), spec);
-      scales[b * perRow + j] = ts[j].scale;
-    }
-    return ts;
   };
 
-  if (bands == 1) {
-    // One band (per_tensor, or fewer rows than the tile): split its rows.
-    std::vector<uint32_t> amax(perRow, 0);
+  if (spec.layout == Layout::kPerTensor) {
+    // One tile: an amax over everything, then the conversion. Rows are split
+    // across threads; max is order-independent, so merging is too.
+    uint32_t amax = 0;
     std::mutex mu;
     int64_t grainRows =
-        std::max<int64_t>(1, kGrainElements / std::max<int64_t>(cols, 1));
+        std::max<int64_t>(1, kCacheElements / std::max<int64_t>(cols, 1));
     parallelFor(rows, grainRows, [&](int64_t r0, int64_t r1) {
-      std::vector<uint32_t> local(perRow, 0);
-      accumulate(r0, r1, local.data());
-      std::lock_guard<std::mutex> lock(mu); // max is order-independent
-      for (int64_t j = 0; j < perRow; ++j)
-        amax[j] = std::max(amax[j], local[j]);
+      uint32_t local = 0;
+      accumulate(r0, r1, 0, 1, &local);
+      std::lock_guard<std::mutex> lock(mu);
+      amax = std::max(amax, local);
     });
-    std::vector<TileScale> ts = scalesOf(0, amax);
+    TileScale ts = tileScale(bitsFloat(amax), spec);
+    scales[0] = ts.scale;
     parallelFor(rows, grainRows,
-                [&](int64_t r0, int64_t r1) { convert(r0, r1, ts.data()); });
+                [&](int64_t r0, int64_t r1) { convert(r0, r1, 0, 1, &ts); });
     return;
   }
-  int64_t grainBands = std::max<int64_t>(
-      1, kGrainElements / std::max<int64_t>(tileRows * cols, 1));
-  parallelFor(bands, grainBands, [&](int64_t b0, int64_t b1) {
+
+  // Work items: (band, group of tile columns).
+  const int64_t group = std::clamp<int64_t>(
+      kCacheElements / std::max<int64_t>(tileRows * tileCols, 1), 1, perRow);
+  const int64_t groups = (perRow + group - 1) / group;
+  parallelFor(bands * groups, 1, [&](int64_t w0, int64_t w1) {
     std::vector<uint32_t> amax(perRow);
-    for (int64_t b = b0; b < b1; ++b) {
-      int64_t r0 = b * tileRows, r1 = std::min(rows, r0 + tileRows);
-      std::fill(amax.begin(), amax.end(), 0);
-      accumulate(r0, r1, amax.data());
-      std::vector<TileScale> ts = scalesOf(b, amax);
-      convert(r0, r1, ts.data());
+    std::vector<TileScale> ts(perRow);
+    for (int64_t w = w0; w < w1; ++w) {
+      const int64_t b = w / groups;
+      const int64_t j0 = (w % groups) * group;
+      const int64_t j1 = std::min(perRow, j0 + group);
+      const int64_t r0 = b * tileRows, r1 = std::min(rows, r0 + tileRows);
+      std::fill(amax.begin() + j0, amax.begin() + j1, 0);
+      accumulate(r0, r1, j0, j1, amax.data());
+      for (int64_t j = j0; j < j1; ++j) {
+        ts[j] = tileScale(bitsFloat(amax[j]), spec);
+        scales[b * perRow + j] = ts[j].scale;
+      }
+      convert(r0, r1, j0, j1, ts.data());
     }
   });
 }
 
-/// Tiles that are segments of columns: 128x1.
+/// Tiles that are segments of columns: 128x1. Work items are (band, group
+/// of columns).
 template <typename T>
 void quantizeColumnTiles(const T *x, int64_t rows, int64_t cols, Extent tile,
                          const QuantSpec &spec, uint8_t *data, float *scales,
@@ -405,24 +474,28 @@ void quantizeColumnTiles(const T *x, int64_t rows, int64_t cols, Extent tile,
   const int64_t tileRows = tile.rows;
   const int64_t bands = scaleExtent(spec.layout, rows, cols).rows;
   const bool divide = dividesElements(spec);
-  int64_t grainBands = std::max<int64_t>(
-      1, kGrainElements / std::max<int64_t>(tileRows * cols, 1));
-  parallelFor(bands, grainBands, [&](int64_t b0, int64_t b1) {
-    std::vector<uint32_t> amax(cols);
-    std::vector<float> multipliers(cols);
-    for (int64_t b = b0; b < b1; ++b) {
-      int64_t r0 = b * tileRows, r1 = std::min(rows, r0 + tileRows);
+  const bool ignoreNaN = amaxIgnoresNaN(spec);
+  const int64_t width = std::clamp<int64_t>(kCacheElements / tileRows, 8, cols);
+  const int64_t groups = (cols + width - 1) / width;
+  parallelFor(bands * groups, 1, [&](int64_t w0, int64_t w1) {
+    std::vector<uint32_t> amax(width);
+    std::vector<float> multipliers(width);
+    for (int64_t w = w0; w < w1; ++w) {
+      const int64_t b = w / groups;
+      const int64_t c0 = (w % groups) * width;
+      const int64_t n = std::min(width, cols - c0);
+      const int64_t r0 = b * tileRows, r1 = std::min(rows, r0 + tileRows);
       std::fill(amax.begin(), amax.end(), 0);
       for (int64_t r = r0; r < r1; ++r)
-        k.columnMax(x + r * cols, cols, amax.data());
-      for (int64_t c = 0; c < cols; ++c) {
-        TileScale ts = computeTileScale(bitsFloat(amax[c]), spec);
-        scales[b * cols + c] = ts.scale;
+        k.columnMax(x + r * cols + c0, n, amax.data(), ignoreNaN);
+      for (int64_t c = 0; c < n; ++c) {
+        TileScale ts = tileScale(bitsFloat(amax[c]), spec);
+        scales[b * cols + c0 + c] = ts.scale;
         multipliers[c] = ts.multiplier;
       }
       for (int64_t r = r0; r < r1; ++r)
-        k.quantizeColumns(x + r * cols, cols, multipliers.data(), divide,
-                          spec.format, data + r * cols);
+        k.quantizeColumns(x + r * cols + c0, n, multipliers.data(), divide,
+                          spec.format, data + r * cols + c0);
     }
   });
 }
@@ -430,6 +503,7 @@ void quantizeColumnTiles(const T *x, int64_t rows, int64_t cols, Extent tile,
 template <typename T>
 absl::Status quantizeImpl(const T *x, int64_t rows, int64_t cols,
                           const QuantSpec &spec, uint8_t *data, float *scales) {
+  ScopedFloatEnv env;
   if (absl::Status s = checkShape("quantize", rows, cols); !s.ok())
     return s;
   const Extent shape = scaleExtent(spec.layout, rows, cols);
@@ -498,8 +572,9 @@ void transpose16x16(const uint8_t *src, int64_t srcStride, uint8_t *dst,
 }
 
 /// 1x128 row-wise and 1x128 on the transpose (128x1 column tiles of the
-/// input written transposed), reading each 128-row band once for the amaxes
-/// and row-wise codes and once more for the transposed codes.
+/// input, written transposed). Work items are (128-row band, 512-column
+/// group): one pass over the group computes the row-wise codes and the
+/// column amaxes, a second (from L2) the transposed codes.
 template <typename T>
 void quantizeRowAndColumnFused(const T *x, int64_t rows, int64_t cols,
                                const QuantSpec &spec,
@@ -507,57 +582,60 @@ void quantizeRowAndColumnFused(const T *x, int64_t rows, int64_t cols,
                                float *scales, uint8_t *dataT, float *scalesT,
                                const Kernels<T> &k) {
   constexpr int64_t kBand = 128, kSegment = 128, kColumnBlock = 128;
+  constexpr int64_t kGroup = 4 * kSegment; // multiple of the row-wise tile
   const int64_t bands = (rows + kBand - 1) / kBand;
   const int64_t perRow = (cols + kSegment - 1) / kSegment;
+  const int64_t groups = (cols + kGroup - 1) / kGroup;
   const bool divideT = dividesElements(transposedSpec);
-  int64_t grainBands =
-      std::max<int64_t>(1, kGrainElements / std::max<int64_t>(kBand * cols, 1));
-  parallelFor(bands, grainBands, [&](int64_t b0, int64_t b1) {
-    std::vector<uint32_t> columnAmax(cols);
-    std::vector<float> multipliers(cols);
+  const bool ignoreNaN = amaxIgnoresNaN(spec);
+  const bool ignoreNaNT = amaxIgnoresNaN(transposedSpec);
+  parallelFor(bands * groups, 1, [&](int64_t w0, int64_t w1) {
+    std::vector<uint32_t> columnAmax(kGroup);
+    std::vector<float> multipliers(kGroup);
     // Codes of a band's rows for kColumnBlock columns, row-major, and their
     // transpose, column-major; both padded to whole 16 x 16 tiles.
     std::vector<uint8_t> rowCodes(kBand * kColumnBlock);
     std::vector<uint8_t> block(kColumnBlock * kBand);
-    for (int64_t b = b0; b < b1; ++b) {
+    for (int64_t w = w0; w < w1; ++w) {
+      const int64_t b = w / groups;
+      const int64_t g0 = (w % groups) * kGroup;
+      const int64_t width = std::min(kGroup, cols - g0);
       const int64_t r0 = b * kBand, r1 = std::min(rows, r0 + kBand);
       std::fill(columnAmax.begin(), columnAmax.end(), 0);
       for (int64_t r = r0; r < r1; ++r) {
         const T *row = x + r * cols;
-        for (int64_t j = 0; j < perRow; ++j) {
-          const int64_t c0 = j * kSegment;
+        for (int64_t c0 = g0; c0 < g0 + width; c0 += kSegment) {
           const int64_t len = std::min(kSegment, cols - c0);
           TileScale ts =
-              computeTileScale(bitsFloat(k.maxAbs(row + c0, len)), spec);
-          scales[r * perRow + j] = ts.scale;
+              tileScale(bitsFloat(k.maxAbs(row + c0, len, ignoreNaN)), spec);
+          scales[r * perRow + c0 / kSegment] = ts.scale;
           k.quantizeSegment(row + c0, len, ts.multiplier, ts.divide,
                             spec.format, data + r * cols + c0);
         }
-        k.columnMax(row, cols, columnAmax.data());
+        k.columnMax(row + g0, width, columnAmax.data(), ignoreNaNT);
       }
-      for (int64_t c = 0; c < cols; ++c) {
-        TileScale ts =
-            computeTileScale(bitsFloat(columnAmax[c]), transposedSpec);
-        scalesT[c * bands + b] = ts.scale;
+      for (int64_t c = 0; c < width; ++c) {
+        TileScale ts = tileScale(bitsFloat(columnAmax[c]), transposedSpec);
+        scalesT[(g0 + c) * bands + b] = ts.scale;
         multipliers[c] = ts.multiplier;
       }
       // Transposed codes: quantize kColumnBlock columns of every band row,
       // transpose the codes in 16 x 16 tiles, then write each output row of
       // dataT as one run.
       const int64_t bandRows = r1 - r0;
-      for (int64_t c0 = 0; c0 < cols; c0 += kColumnBlock) {
-        const int64_t width = std::min(kColumnBlock, cols - c0);
+      for (int64_t c0 = 0; c0 < width; c0 += kColumnBlock) {
+        const int64_t n = std::min(kColumnBlock, width - c0);
         for (int64_t r = r0; r < r1; ++r)
-          k.quantizeColumns(x + r * cols + c0, width, multipliers.data() + c0,
+          k.quantizeColumns(x + r * cols + g0 + c0, n, multipliers.data() + c0,
                             divideT, transposedSpec.format,
                             rowCodes.data() + (r - r0) * kColumnBlock);
-        for (int64_t i = 0; i < width; i += 16)
+        for (int64_t i = 0; i < n; i += 16)
           for (int64_t rr = 0; rr < bandRows; rr += 16)
             transpose16x16(rowCodes.data() + rr * kColumnBlock + i,
                            kColumnBlock, block.data() + i * kBand + rr, kBand);
-        for (int64_t i = 0; i < width; ++i)
+        for (int64_t i = 0; i < n; ++i)
           std::copy_n(block.data() + i * kBand, bandRows,
-                      dataT + (c0 + i) * rows + r0);
+                      dataT + (g0 + c0 + i) * rows + r0);
       }
     }
   });
@@ -569,6 +647,7 @@ absl::Status quantizeWithTransposeImpl(const T *x, int64_t rows, int64_t cols,
                                        const QuantSpec &transposedSpec,
                                        uint8_t *data, float *scales,
                                        uint8_t *dataT, float *scalesT) {
+  ScopedFloatEnv env;
   if (absl::Status s = checkShape("quantizeWithTranspose", rows, cols); !s.ok())
     return s;
   if (absl::Status s = checkPointers("quantizeWithTranspose", rows * cols,
@@ -601,6 +680,7 @@ template <typename Out>
 absl::Status dequantizeImpl(const uint8_t *data, const float *scales,
                             int64_t rows, int64_t cols, Layout layout,
                             Fp8Format format, Out *out) {
+  ScopedFloatEnv env;
   if (absl::Status s = checkShape("dequantize", rows, cols); !s.ok())
     return s;
   if (absl::Status s =
@@ -688,34 +768,8 @@ Extent scaleExtent(Layout layout, int64_t rows, int64_t cols) {
 }
 
 TileScale computeTileScale(float amax, const QuantSpec &spec) {
-  const float fmax = fp8MaxFinite(spec.format);
-  const bool pow2 = spec.mode == ScaleMode::kPow2;
-  if (spec.method == ScaleMethod::kTE) {
-    // TransformerEngine's compute_scale_from_amax (epsilon 0).
-    float s = 1.0f;
-    if (amax != 0.0f && std::isfinite(amax)) {
-      s = fmax / amax;
-      if (std::isinf(s))
-        s = FLT_MAX;
-    }
-    if (pow2)
-      s = bitsFloat(floatBits(s) & 0xFF800000u);
-    return {1.0f / s, s, false};
-  }
-  float scale = 1.0f;
-  if (std::isfinite(amax))
-    scale = std::max(amax, 1e-10f) / fmax;
-  if (pow2) {
-    // 2^ceil(log2 scale); scale is a positive normal number here.
-    uint32_t bits = floatBits(scale);
-    if (bits & 0x007FFFFFu)
-      bits = (bits & 0xFF800000u) + 0x00800000u;
-    scale = bitsFloat(bits);
-    // Dividing by a power of two and multiplying by its (exact) inverse give
-    // the same f32, so the fast path is taken.
-    return {scale, 1.0f / scale, false};
-  }
-  return {scale, scale, true};
+  ScopedFloatEnv env;
+  return tileScale(amax, spec);
 }
 
 absl::Status quantize(const float *input, int64_t rows, int64_t cols,

@@ -13,7 +13,8 @@
 // Elements convert with round-to-nearest-even and saturation to the format's
 // largest finite value; NaN becomes 0x7F.
 //
-// Results are identical whatever the thread count or vector ISA.
+// Results are identical whatever the thread count, vector ISA or the
+// caller's floating-point mode (float_env.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,12 +42,12 @@ enum class Layout : uint8_t {
 /// The formula from a tile's amax to its scale (fp8 dialect's #fp8.method).
 enum class ScaleMethod : uint8_t {
   /// TransformerEngine Float8BlockScaling (training): s = fmax / amax in f32;
-  /// amax 0, NaN or inf -> s = 1; overflow -> FLT_MAX; scale = 1 / s;
-  /// q = saturate(x * s).
+  /// amax 0 or inf -> s = 1; overflow -> FLT_MAX; scale = 1 / s;
+  /// q = saturate(x * s). The amax skips NaNs (TE's fmaxf reduction).
   kTE,
   /// Block-FP8 checkpoint tools (export, rollout weights):
   /// scale = max(amax, 1e-10) / fmax in f32; amax NaN or inf -> 1;
-  /// q = clamp(x / scale, +-fmax).
+  /// q = clamp(x / scale, +-fmax). A NaN makes the amax NaN (torch amax).
   kCheckpoint,
 };
 
@@ -89,8 +90,8 @@ struct TileScale {
   bool divide;
 };
 
-/// The scale of a tile whose largest magnitude is |amax| (NaN if a NaN is in
-/// the tile).
+/// The scale of a tile whose largest magnitude is |amax| (as the spec's
+/// method takes it: NaN-skipping for kTE, NaN-propagating for kCheckpoint).
 TileScale computeTileScale(float amax, const QuantSpec &spec);
 
 /// Quantizes the row-major [rows, cols] |input| into |data| (rows * cols

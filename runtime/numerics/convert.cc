@@ -88,10 +88,44 @@ INFIR2_AVX2 int64_t fromFp8Avx2(const uint8_t *in, uint16_t *out, int64_t n) {
   }
   return i;
 }
+INFIR2_AVX2 int64_t bf16ToF32Avx2(const uint16_t *in, float *out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(out + i, avx2::loadBf16(in + i));
+  return i;
+}
+
+INFIR2_AVX2 inline __m256i e8m0Of8(const float *p, bool sat,
+                                   E8M0Rounding rounding) {
+  return avx2::f32ToE8M0(_mm256_loadu_ps(p), sat, rounding);
+}
+
+INFIR2_AVX2 inline __m256i e8m0Of8(const uint16_t *p, bool sat,
+                                   E8M0Rounding rounding) {
+  __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+  return avx2::bf16BitsToE8M0(_mm256_cvtepu16_epi32(raw), sat, rounding);
+}
+
+template <typename In>
+INFIR2_AVX2 int64_t toE8M0Avx2(const In *in, uint8_t *out, int64_t n,
+                               Saturation saturation, E8M0Rounding rounding) {
+  const bool sat = saturation == Saturation::kSatFinite;
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    avx2::storeBytes8(out + i, e8m0Of8(in + i, sat, rounding));
+  return i;
+}
+
+INFIR2_AVX2 int64_t e8m0ToF32Avx2(const uint8_t *in, float *out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(out + i, avx2::e8m0ToF32(in + i));
+  return i;
+}
 #endif // INFIR2_HAVE_AVX2_KERNELS
 
-/// Runs |body(begin, end)| over [0, n) on threads, in chunks of whole
-/// 32-element groups so vector loops see long runs.
+/// Runs |body(begin, end)| over [0, n) on threads; vector bodies run to the
+/// end of each chunk and scalar code finishes it.
 template <typename Body>
 void forChunks(int64_t n, Body body) {
   parallelFor(n, kGrain, [&](int64_t begin, int64_t end) { body(begin, end); });
@@ -111,9 +145,13 @@ void convertF32ToBf16(const float *in, uint16_t *out, int64_t n) {
 }
 
 void convertBf16ToF32(const uint16_t *in, float *out, int64_t n) {
-  // A shift per element; the compiler vectorizes it.
   forChunks(n, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i)
+    int64_t i = b;
+#if INFIR2_HAVE_AVX2_KERNELS
+    if (activeIsa() == Isa::kAvx2)
+      i += bf16ToF32Avx2(in + b, out + b, e - b);
+#endif
+    for (; i < e; ++i)
       out[i] = bf16ToF32(in[i]);
   });
 }
@@ -167,12 +205,15 @@ void convertFp8ToBf16(const uint8_t *in, uint16_t *out, int64_t n,
   convertFromFp8(in, out, n, format);
 }
 
-// E8M0 conversions handle one scale per 32..16384 elements; scalar loops are
-// plenty.
 void convertF32ToE8M0(const float *in, uint8_t *out, int64_t n,
                       Saturation saturation, E8M0Rounding rounding) {
   forChunks(n, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i)
+    int64_t i = b;
+#if INFIR2_HAVE_AVX2_KERNELS
+    if (activeIsa() == Isa::kAvx2)
+      i += toE8M0Avx2(in + b, out + b, e - b, saturation, rounding);
+#endif
+    for (; i < e; ++i)
       out[i] = f32ToE8M0(in[i], saturation, rounding);
   });
 }
@@ -180,14 +221,24 @@ void convertF32ToE8M0(const float *in, uint8_t *out, int64_t n,
 void convertBf16ToE8M0(const uint16_t *in, uint8_t *out, int64_t n,
                        Saturation saturation, E8M0Rounding rounding) {
   forChunks(n, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i)
+    int64_t i = b;
+#if INFIR2_HAVE_AVX2_KERNELS
+    if (activeIsa() == Isa::kAvx2)
+      i += toE8M0Avx2(in + b, out + b, e - b, saturation, rounding);
+#endif
+    for (; i < e; ++i)
       out[i] = bf16ToE8M0(in[i], saturation, rounding);
   });
 }
 
 void convertE8M0ToF32(const uint8_t *in, float *out, int64_t n) {
   forChunks(n, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i)
+    int64_t i = b;
+#if INFIR2_HAVE_AVX2_KERNELS
+    if (activeIsa() == Isa::kAvx2)
+      i += e8m0ToF32Avx2(in + b, out + b, e - b);
+#endif
+    for (; i < e; ++i)
       out[i] = e8m0ToF32(in[i]);
   });
 }

@@ -8,7 +8,8 @@
 // tensors and checkpoints. Every function reproduces the host code of
 // CUDA 13's cuda_bf16.h / cuda_fp8.h exactly, NaN encodings included, which
 // the exhaustive tests (test/unit/runtime/numerics_exhaustive_test.cc) check
-// on every input.
+// on every input. They use integer arithmetic only, so their results do not
+// depend on the FPU's rounding mode or flush-to-zero settings.
 //
 // The bulk and SIMD versions are in convert.h; block quantization is in
 // block_quant.h.
@@ -114,10 +115,15 @@ inline uint8_t f32ToFp8(float f, Fp8Format format, Saturation saturation) {
     a += ((1u << (drop - 1)) - 1) + ((a >> drop) & 1u);
     code = (a >> drop) - ((127u - (e4m3 ? 7u : 15u)) << mantissaBits);
   } else {
-    // Subnormal: multiples of the smallest subnormal (2^-9 or 2^-16). Adding
-    // 2^(23 + log2 ulp) makes the f32 addition round to that grid, ties even.
-    const float magic = e4m3 ? 16384.0f : 128.0f; // 2^14, 2^7
-    code = floatBits(bitsFloat(a) + magic) - floatBits(magic);
+    // Subnormal: the number of smallest subnormals (2^-9 or 2^-16) it holds,
+    // rounded to nearest even. |x| = M * 2^(e - 150) with M the significand
+    // (implicit bit included), so the count is M >> (141 or 134 - e).
+    const uint32_t e = a >> 23;
+    const uint32_t m = (a & 0x7FFFFFu) | (e ? 0x800000u : 0u);
+    const uint32_t shift = (e4m3 ? 141u : 134u) - (e ? e : 1u); // >= 21
+    code = shift > 31
+               ? 0
+               : (m + (1u << (shift - 1)) - 1 + ((m >> shift) & 1u)) >> shift;
   }
   return static_cast<uint8_t>(sign | code);
 }
@@ -135,20 +141,24 @@ inline uint8_t bf16ToFp8(uint16_t b, Fp8Format format, Saturation saturation) {
 /// sign is dropped) and E5M2 infinities give infinities, as
 /// __nv_cvt_fp8_to_halfraw followed by the exact half -> float conversion.
 inline float fp8ToF32(uint8_t c, Fp8Format format) {
+  const bool e4m3 = format == Fp8Format::kE4M3FN;
   const uint32_t sign = static_cast<uint32_t>(c & 0x80u) << 24;
   const uint32_t mag = c & 0x7Fu;
-  if (format == Fp8Format::kE4M3FN) {
-    if (mag == 0x7F)
-      return bitsFloat(0x7FFFFFFFu);
-    // The exponent and mantissa bits dropped into f32 position make a number
-    // 2^-120 times too small, normal or subnormal (an f32 subnormal) alike.
-    return bitsFloat(sign | (mag << 20)) * 0x1p120f;
-  }
-  if (mag > 0x7C)
+  const uint32_t mantissaBits = e4m3 ? 3 : 2;
+  if (e4m3 ? mag == 0x7F : mag > 0x7C)
     return bitsFloat(0x7FFFFFFFu);
-  if (mag == 0x7C)
+  if (!e4m3 && mag == 0x7C)
     return bitsFloat(sign | 0x7F800000u);
-  return bitsFloat(sign | (mag << 21)) * 0x1p112f;
+  if (mag >= (1u << mantissaBits)) // normal: rebias the exponent
+    return bitsFloat(
+        sign | ((mag << (23 - mantissaBits)) + ((e4m3 ? 120u : 112u) << 23)));
+  if (mag == 0)
+    return bitsFloat(sign);
+  // Subnormal: mag * 2^-9 (2^-16), normalized into an f32.
+  const uint32_t top = 31u - static_cast<uint32_t>(__builtin_clz(mag));
+  const uint32_t exponent = top + 127u - (e4m3 ? 9u : 16u);
+  return bitsFloat(sign | (exponent << 23) |
+                   ((mag - (1u << top)) << (23 - top)));
 }
 
 /// FP8 -> bf16, exact (every FP8 value is a bf16 value); every NaN code gives

@@ -6,10 +6,14 @@
 
 #include "runtime/numerics/parallel.h"
 
+#include "runtime/numerics/float_env.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace infir2::numerics {
@@ -43,19 +47,35 @@ void parallelFor(int64_t n, int64_t grain,
     fn(0, n);
     return;
   }
+  // Workers compute in the caller's floating-point mode.
+  const uint32_t control = currentFloatControl();
+  auto work = [&fn, control](int64_t begin, int64_t end) {
+    setFloatControl(control);
+    fn(begin, end);
+  };
   // Threads are started per call: the callers are bulk conversions of
-  // millions of elements, for which thread start-up (~20 us) is noise.
+  // hundreds of thousands of elements or more, for which thread start-up
+  // (~20 us) is noise. If the system refuses a thread, its chunk runs here.
   std::vector<std::thread> workers;
+  std::vector<std::pair<int64_t, int64_t>> inline_chunks;
   workers.reserve(chunks - 1);
   int64_t begin = 0;
   for (int64_t i = 0; i < chunks; ++i) {
     int64_t end = begin + (n - begin) / (chunks - i);
-    if (i + 1 < chunks)
-      workers.emplace_back(fn, begin, end);
-    else
-      fn(begin, end);
+    bool started = false;
+    if (i + 1 < chunks) {
+      try {
+        workers.emplace_back(work, begin, end);
+        started = true;
+      } catch (const std::system_error &) {
+      }
+    }
+    if (!started)
+      inline_chunks.emplace_back(begin, end);
     begin = end;
   }
+  for (auto [b, e] : inline_chunks)
+    fn(b, e);
   for (std::thread &t : workers)
     t.join();
 }

@@ -22,9 +22,10 @@ void setNumThreads(int n);
 /// Calls |fn(begin, end)| on disjoint chunks covering [0, n). Runs on the
 /// calling thread alone when n < 2 * |grain| or only one thread is allowed;
 /// otherwise splits [0, n) into at most numThreads() chunks of at least
-/// |grain| indices, one per thread. Chunk boundaries depend only on n, grain
-/// and numThreads(), and callers write disjoint outputs, so results do not
-/// depend on scheduling.
+/// |grain| indices, one per thread (a chunk whose thread the system refuses
+/// runs on the calling thread). Workers use the caller's floating-point
+/// mode. Chunk boundaries depend only on n, grain and numThreads(), and
+/// callers write disjoint outputs, so results do not depend on scheduling.
 void parallelFor(int64_t n, int64_t grain,
                  const std::function<void(int64_t, int64_t)> &fn);
 } // namespace infir2::numerics

@@ -10,7 +10,9 @@
 // check activeIsa() before calling into this file.
 //
 // Each kernel is the vector form of the scalar definition in float8.h and is
-// checked against it (and against cuda_fp8.h) on every f32 input.
+// checked against it (and against cuda_fp8.h) on every f32 input. Like the
+// scalar code, the conversion kernels use integer arithmetic only, so
+// flush-to-zero settings cannot change them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,6 +26,8 @@
 
 #include <cstdint>
 #include <cstring>
+
+#include "runtime/numerics/float8.h"
 
 #define INFIR2_AVX2 __attribute__((target("avx2,fma")))
 
@@ -76,12 +80,31 @@ INFIR2_AVX2 inline __m256i f32ToFp8(__m256 x) {
       _mm256_add_epi32(a, _mm256_add_epi32(set1((1u << (kDrop - 1)) - 1), lsb));
   const __m256i normal =
       _mm256_sub_epi32(_mm256_srli_epi32(rounded, kDrop), set1(kRebias));
-  const __m256 magic = _mm256_set1_ps(kE4M3 ? 16384.0f : 128.0f);
-  const __m256i sub = _mm256_sub_epi32(
-      _mm256_castps_si256(_mm256_add_ps(_mm256_castsi256_ps(a), magic)),
-      _mm256_castps_si256(magic));
   const __m256i isSub = _mm256_cmpgt_epi32(set1(kMinNormal), a);
-  __m256i code = _mm256_blendv_epi8(normal, sub, isSub);
+  __m256i code = normal;
+  // Values below the smallest normal are rare in real tensors: the integer
+  // subnormal path runs only for vectors that hold one.
+  if (!_mm256_testz_si256(isSub, isSub)) {
+    // As in float8.h: M >> (K - e), rounded to nearest even; variable
+    // shifts by 32 or more give 0, the right count for the tiniest inputs.
+    // (Lanes that are not subnormal compute garbage and are blended away.)
+    const __m256i e = _mm256_srli_epi32(a, 23);
+    const __m256i m = _mm256_or_si256(
+        _mm256_and_si256(a, set1(0x7FFFFFu)),
+        _mm256_and_si256(_mm256_cmpgt_epi32(e, _mm256_setzero_si256()),
+                         set1(0x800000u)));
+    const __m256i shift = _mm256_sub_epi32(set1(kE4M3 ? 141u : 134u),
+                                           _mm256_max_epi32(e, set1(1)));
+    const __m256i half =
+        _mm256_sllv_epi32(set1(1), _mm256_sub_epi32(shift, set1(1)));
+    const __m256i subLsb =
+        _mm256_and_si256(_mm256_srlv_epi32(m, shift), set1(1));
+    const __m256i sub =
+        _mm256_srlv_epi32(_mm256_add_epi32(_mm256_add_epi32(m, half),
+                                           _mm256_sub_epi32(subLsb, set1(1))),
+                          shift);
+    code = _mm256_blendv_epi8(normal, sub, isSub);
+  }
   if (!kSat)
     code = _mm256_blendv_epi8(code, set1(kE4M3 ? 0x7F : 0x7C), over);
   code = _mm256_or_si256(code, sign);
@@ -159,6 +182,79 @@ INFIR2_AVX2 inline __m256 fp8ToF32(const uint8_t *p) {
     v = _mm256_blendv_epi8(v, set1(0x7FFFFFFFu),
                            _mm256_cmpgt_epi32(mag, set1(0x7C)));
   }
+  return _mm256_castsi256_ps(v);
+}
+/// Eight bf16 bit patterns (one per 32-bit lane) -> E8M0 bytes, the vector
+/// form of bf16ToE8M0.
+INFIR2_AVX2 inline __m256i bf16BitsToE8M0(__m256i b, bool sat,
+                                          E8M0Rounding rounding) {
+  const __m256i a = _mm256_and_si256(b, set1(0x7FFF));
+  __m256i e = _mm256_srli_epi32(a, 7);
+  const __m256i finite = _mm256_cmpgt_epi32(set1(0x7F80), a);
+  __m256i up = _mm256_setzero_si256();
+  if (rounding == E8M0Rounding::kUp) {
+    const __m256i frac = _mm256_cmpgt_epi32(_mm256_and_si256(a, set1(0x7F)),
+                                            _mm256_setzero_si256());
+    up = _mm256_and_si256(frac, _mm256_cmpgt_epi32(a, set1(0x40)));
+  } else if (rounding == E8M0Rounding::kNearest) {
+    const __m256i normal = _mm256_cmpgt_epi32(a, set1(0x7F));
+    const __m256i half = _mm256_cmpgt_epi32(_mm256_and_si256(a, set1(0x40)),
+                                            _mm256_setzero_si256());
+    const __m256i subUp = _mm256_cmpgt_epi32(a, set1(0x5F));
+    up = _mm256_blendv_epi8(subUp, half, normal);
+  }
+  e = _mm256_sub_epi32(e, _mm256_and_si256(up, finite)); // mask is -1
+  if (sat) {
+    const __m256i notNaN = _mm256_cmpgt_epi32(set1(0x7F81), a);
+    const __m256i top = _mm256_cmpeq_epi32(e, set1(0xFF));
+    e = _mm256_add_epi32(e, _mm256_and_si256(notNaN, top)); // 0xFF -> 0xFE
+  }
+  return e;
+}
+
+/// Eight f32 values -> E8M0 bytes, the vector form of f32ToE8M0.
+INFIR2_AVX2 inline __m256i f32ToE8M0(__m256 x, bool sat,
+                                     E8M0Rounding rounding) {
+  const __m256i a = absBits(x);
+  const __m256i nan = _mm256_cmpgt_epi32(a, set1(0x7F800000u));
+  const __m256i finite = _mm256_cmpgt_epi32(set1(0x7F800000u), a);
+  __m256i e;
+  if (rounding == E8M0Rounding::kNearest) {
+    e = _mm256_srli_epi32(a, 23);
+    const __m256i normal = _mm256_cmpgt_epi32(a, set1(0x007FFFFFu));
+    const __m256i half = _mm256_cmpgt_epi32(
+        _mm256_and_si256(a, set1(0x400000u)), _mm256_setzero_si256());
+    const __m256i subUp = _mm256_cmpgt_epi32(a, set1(0x005FFFFFu));
+    e = _mm256_sub_epi32(
+        e, _mm256_and_si256(_mm256_blendv_epi8(subUp, half, normal), finite));
+    if (sat) {
+      const __m256i top = _mm256_cmpeq_epi32(e, set1(0xFF));
+      e = _mm256_add_epi32(e, _mm256_andnot_si256(nan, top));
+    }
+  } else {
+    // Through bf16 as cuda_fp8.h does: truncated, or rounded up when any of
+    // the dropped bits is set (finite values only).
+    __m256i b = _mm256_srli_epi32(a, 16);
+    if (rounding == E8M0Rounding::kUp) {
+      const __m256i dropped = _mm256_cmpgt_epi32(
+          _mm256_and_si256(a, set1(0xFFFF)), _mm256_setzero_si256());
+      b = _mm256_sub_epi32(b, _mm256_and_si256(dropped, finite));
+    }
+    e = bf16BitsToE8M0(b, sat, rounding);
+  }
+  return _mm256_blendv_epi8(e, set1(0xFF), nan);
+}
+
+/// Eight E8M0 bytes -> f32, the vector form of e8m0ToF32.
+INFIR2_AVX2 inline __m256 e8m0ToF32(const uint8_t *p) {
+  int64_t raw;
+  std::memcpy(&raw, p, 8);
+  const __m256i e = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(raw));
+  __m256i v = _mm256_slli_epi32(e, 23);
+  v = _mm256_blendv_epi8(v, set1(0x00400000u),
+                         _mm256_cmpeq_epi32(e, _mm256_setzero_si256()));
+  v = _mm256_blendv_epi8(v, set1(0x7FFF0000u),
+                         _mm256_cmpeq_epi32(e, set1(0xFF)));
   return _mm256_castsi256_ps(v);
 }
 } // namespace infir2::numerics::avx2

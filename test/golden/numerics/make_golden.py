@@ -71,6 +71,17 @@ def pow2_ceil(scale):
     return np.float32(math.ldexp(1.0, e - 1 if m == 0.5 else e))
 
 
+def tile_amax(tile, method):
+    """TransformerEngine reduces with fmaxf from 0, which skips NaNs; the
+    checkpoint tools use torch's amax, which propagates them."""
+    if tile.size == 0:
+        return np.float32(0)
+    magnitudes = np.abs(tile)
+    if method == "te":
+        return np.float32(np.max(np.where(np.isnan(magnitudes), 0, magnitudes)))
+    return np.float32(np.max(magnitudes))
+
+
 def tile_scale(amax, fmax, method, mode):
     """Returns (stored scale, function that maps the tile's f32 values to the
     pre-rounding f32 values)."""
@@ -117,7 +128,7 @@ def quantize(x, fmt, layout, method, mode):
         for j in range(scols):
             r0, c0 = i * tr, j * tc
             tile = x[r0:r0 + tr, c0:c0 + tc]
-            amax = np.max(np.abs(tile)) if tile.size else np.float32(0)
+            amax = tile_amax(tile, method)
             scales[i, j], apply = tile_scale(amax, fmax, method, mode)
             with np.errstate(all="ignore"):
                 data[r0:r0 + tr, c0:c0 + tc] = to_fp8(apply(tile).astype(np.float32),
@@ -161,6 +172,7 @@ def special_segments(rng, n):
         lambda: np.array([448.0, -448.0, 448.00003, 449.0, 460.0, 464.0, 464.1,
                           480.0, 1e6, -1e30] * 12 + [0.0] * 8), # saturation
         lambda: rng.standard_normal(128) * 3e-38,               # 448/amax overflows
+        lambda: np.where(np.arange(128) == 0, np.nan, 1.0),     # NaN + ones
         lambda: np.linspace(-1.0, 1.0, 128),
         lambda: np.full(128, -0.0),
         lambda: rng.standard_normal(128) * 2.0 ** 120,          # near f32 max

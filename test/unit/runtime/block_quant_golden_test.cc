@@ -19,6 +19,8 @@
 
 #include "absl/strings/str_split.h"
 #include "runtime/numerics/block_quant.h"
+#include "runtime/numerics/convert.h"
+#include "runtime/numerics/float_env.h"
 #include "runtime/numerics/isa.h"
 #include "runtime/numerics/parallel.h"
 #include "test/unit/runtime/golden_file.h"
@@ -105,15 +107,31 @@ TEST_P(BlockQuantGolden, MatchesMlDtypes) {
 
   Isa savedIsa = activeIsa();
   int savedThreads = numThreads();
-  int configs = 0;
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2}) {
-    if (!isaSupported(isa))
-      continue;
-    setIsa(isa);
-    for (int threads : {1, 3}) {
-      setNumThreads(threads);
-      std::string where =
-          std::string(isaName(isa)) + "/" + std::to_string(threads) + "t";
+  const uint32_t savedControl = currentFloatControl();
+  // Each ISA with 1 and 3 threads; the last run with the caller's FPU set to
+  // flush-to-zero / denormals-are-zero (x86-64), which must change nothing.
+  struct Run {
+    Isa isa;
+    int threads;
+    bool flushDenormals;
+  };
+  std::vector<Run> runs;
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2})
+    if (isaSupported(isa))
+      for (int threads : {1, 3})
+        runs.push_back({isa, threads, false});
+#if defined(__x86_64__)
+  runs.push_back({activeIsa(), 2, true});
+#endif
+  for (const Run &run : runs) {
+    {
+      setIsa(run.isa);
+      setNumThreads(run.threads);
+      setFloatControl(run.flushDenormals ? 0x9FC0u : savedControl);
+      int configs = 0;
+      std::string where = std::string(isaName(run.isa)) + "/" +
+                          std::to_string(run.threads) + "t" +
+                          (run.flushDenormals ? "/ftz+daz" : "");
       for (const auto &[name, tensor] : golden) {
         const std::string suffix = ".scales";
         if (name.size() < suffix.size() ||
@@ -158,11 +176,13 @@ TEST_P(BlockQuantGolden, MatchesMlDtypes) {
         expectMatches(golden, key, in, true, dataT, scalesT, where);
         ++configs;
       }
+      // 2 formats x 5 layouts x 2 rules x 2 modes, plus 4 transposed.
+      EXPECT_EQ(configs, 44) << where << ": golden file lacks configurations";
     }
   }
+  setFloatControl(savedControl);
   setIsa(savedIsa);
   setNumThreads(savedThreads);
-  EXPECT_GE(configs, 44) << "golden file lacks configurations";
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, BlockQuantGolden,
@@ -229,6 +249,37 @@ TEST(E8M0Nearest, MatchesMlDtypes) {
     ++compared;
   }
   EXPECT_GT(compared, 60000);
+}
+
+TEST(E8M0Nearest, BulkMatchesScalar) {
+  Isa saved = activeIsa();
+  std::vector<uint16_t> bf16(65536);
+  for (uint32_t i = 0; i < 65536; ++i)
+    bf16[i] = static_cast<uint16_t>(i);
+  std::vector<uint32_t> bits = f32Sample();
+  std::vector<float> f32(bits.size());
+  for (size_t i = 0; i < bits.size(); ++i)
+    f32[i] = bitsFloat(bits[i]);
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2}) {
+    if (!isaSupported(isa))
+      continue;
+    setIsa(isa);
+    for (Saturation sat : {Saturation::kSatFinite, Saturation::kNoSat}) {
+      std::vector<uint8_t> out(bf16.size());
+      convertBf16ToE8M0(bf16.data(), out.data(), bf16.size(), sat,
+                        E8M0Rounding::kNearest);
+      for (size_t i = 0; i < bf16.size(); ++i)
+        ASSERT_EQ(out[i], bf16ToE8M0(bf16[i], sat, E8M0Rounding::kNearest))
+            << isaName(isa) << " bf16 0x" << std::hex << i;
+      out.resize(f32.size());
+      convertF32ToE8M0(f32.data(), out.data(), f32.size(), sat,
+                       E8M0Rounding::kNearest);
+      for (size_t i = 0; i < f32.size(); ++i)
+        ASSERT_EQ(out[i], f32ToE8M0(f32[i], sat, E8M0Rounding::kNearest))
+            << isaName(isa) << " f32 0x" << std::hex << bits[i];
+    }
+  }
+  setIsa(saved);
 }
 
 TEST(E8M0Nearest, SignZeroAndSaturationFollowTheOtherModes) {

@@ -70,6 +70,30 @@ TEST(BlockQuant, NamedTileScales) {
   EXPECT_EQ(computeTileScale(57344.0f, ck).scale, 1.0f);
 }
 
+TEST(BlockQuant, TeAmaxSkipsNaNCheckpointAmaxDoesNot) {
+  // TransformerEngine's amax is an fmaxf reduction from 0: a NaN element
+  // does not make the scale 1. The checkpoint tools' torch amax does.
+  std::vector<float> x(128, 1.0f);
+  x[0] = NAN;
+  uint8_t q[128];
+  float scale;
+  QuantSpec te{Fp8Format::kE4M3FN, Layout::kTile1x128, ScaleMethod::kTE,
+               ScaleMode::kPow2};
+  ASSERT_TRUE(quantize(x.data(), 1, 128, te, q, &scale).ok());
+  EXPECT_EQ(scale, 0x1p-8f); // s = 2^floor(log2 448) = 256
+  EXPECT_EQ(q[0], 0x7F);     // NaN stays NaN
+  EXPECT_EQ(q[1], 0x78);     // 1.0 * 256 = 256 in E4M3
+  QuantSpec ck{Fp8Format::kE4M3FN, Layout::kTile1x128, ScaleMethod::kCheckpoint,
+               ScaleMode::kPow2};
+  ASSERT_TRUE(quantize(x.data(), 1, 128, ck, q, &scale).ok());
+  EXPECT_EQ(scale, 1.0f);
+  EXPECT_EQ(q[1], 0x38); // 1.0
+  // A tile of NaNs only: TE's amax is 0, so s = 1.
+  std::fill(x.begin(), x.end(), NAN);
+  ASSERT_TRUE(quantize(x.data(), 1, 128, te, q, &scale).ok());
+  EXPECT_EQ(scale, 1.0f);
+}
+
 TEST(BlockQuant, RejectsBadArguments) {
   std::vector<float> x(4);
   std::vector<uint8_t> q(4);

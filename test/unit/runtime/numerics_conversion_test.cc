@@ -14,6 +14,10 @@
 
 #include <gtest/gtest.h>
 
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
+
 #include "runtime/numerics/convert.h"
 #include "runtime/numerics/float8.h"
 #include "runtime/numerics/isa.h"
@@ -176,6 +180,47 @@ TEST(NumericsConversion, BulkHandlesEveryLengthAndOffset) {
       }
   }
 }
+
+#if defined(__x86_64__)
+TEST(NumericsConversion, FlushToZeroModeChangesNothing) {
+  // The conversions are integer arithmetic: with the caller's FPU set to
+  // flush-to-zero and denormals-are-zero they still match cuda_fp8.h, whose
+  // reference values are computed before switching.
+  IsaGuard guard;
+  std::vector<uint16_t> in = allBf16();
+  std::vector<uint8_t> want8(in.size()), got8(in.size());
+  std::vector<uint8_t> codes = allCodes();
+  std::vector<uint32_t> wantF(256);
+  for (Fp8Format f : kFormats) {
+    for (size_t i = 0; i < in.size(); ++i)
+      want8[i] = cuda_ref::bf16ToFp8(in[i], f, Saturation::kSatFinite);
+    for (int c = 0; c < 256; ++c)
+      wantF[c] = cuda_ref::fp8ToF32Bits(c, f);
+    for (Isa isa : supportedIsas()) {
+      setIsa(isa);
+      const uint32_t saved = _mm_getcsr();
+      _mm_setcsr(0x9FC0u); // FTZ | DAZ | all exceptions masked
+      convertBf16ToFp8(in.data(), got8.data(), in.size(), f,
+                       Saturation::kSatFinite);
+      std::vector<float> decoded(256);
+      convertFp8ToF32(codes.data(), decoded.data(), 256, f);
+      std::vector<uint8_t> scalar(in.size());
+      for (size_t i = 0; i < in.size(); ++i)
+        scalar[i] = bf16ToFp8(in[i], f, Saturation::kSatFinite);
+      float scalarDecoded[256];
+      for (int c = 0; c < 256; ++c)
+        scalarDecoded[c] = fp8ToF32(c, f);
+      _mm_setcsr(saved);
+      EXPECT_EQ(got8, want8) << isaName(isa);
+      EXPECT_EQ(scalar, want8);
+      for (int c = 0; c < 256; ++c) {
+        EXPECT_EQ(floatBits(decoded[c]), wantF[c]) << "code " << hex(c);
+        EXPECT_EQ(floatBits(scalarDecoded[c]), wantF[c]) << "code " << hex(c);
+      }
+    }
+  }
+}
+#endif
 
 TEST(NumericsConversion, NamedValues) {
   // Values a reader can check by hand against the E4M3FN/E5M2 tables.

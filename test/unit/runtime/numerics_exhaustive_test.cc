@@ -65,12 +65,13 @@ void sweep(const std::string &what, Check check) {
   EXPECT_FALSE(failed) << what << ": " << firstFailure;
 }
 
-std::string mismatch(const char *path, float x, uint32_t got, uint32_t want) {
+std::string mismatch(const char *path, float x, uint32_t got, uint32_t want,
+                     const char *referenceName) {
   char buf[160];
   uint32_t bits;
   std::memcpy(&bits, &x, 4);
-  std::snprintf(buf, sizeof buf, "%s: f32 0x%08X gives 0x%X, cuda_fp8.h 0x%X",
-                path, bits, got, want);
+  std::snprintf(buf, sizeof buf, "%s: f32 0x%08X gives 0x%X, %s 0x%X", path,
+                bits, got, referenceName, want);
   return buf;
 }
 
@@ -78,16 +79,17 @@ std::string mismatch(const char *path, float x, uint32_t got, uint32_t want) {
 /// returns the first disagreement with the reference, or "".
 template <typename Out, typename Bulk, typename Scalar, typename Reference>
 std::string compareAll(const float *in, int64_t n, Bulk bulk, Scalar scalar,
-                       Reference reference) {
+                       Reference reference,
+                       const char *referenceName = "cuda_fp8.h") {
   std::vector<Out> out(n);
   bulk(in, out.data(), n);
   for (int64_t i = 0; i < n; ++i) {
     Out want = reference(in[i]);
     Out got = scalar(in[i]);
     if (got != want)
-      return mismatch("scalar", in[i], got, want);
+      return mismatch("scalar", in[i], got, want, referenceName);
     if (out[i] != want)
-      return mismatch("bulk", in[i], out[i], want);
+      return mismatch("bulk", in[i], out[i], want, referenceName);
   }
   return {};
 }
@@ -149,6 +151,27 @@ INSTANTIATE_TEST_SUITE_P(
              (std::get<1>(info.param) == Saturation::kSatFinite ? "_SatFinite"
                                                                 : "_NoSat");
     });
+
+// Round-to-nearest E8M0 has no cuda_fp8.h counterpart; its scalar form is
+// checked against ml_dtypes (block_quant_golden_test), and the bulk kernels
+// must agree with it on every input.
+TEST(E8M0NearestSweep, BulkMatchesScalarOnEveryF32) {
+  for (Saturation saturation : {Saturation::kSatFinite, Saturation::kNoSat})
+    sweep("f32 -> e8m0 nearest", [&](const float *in, int64_t n) {
+      return compareAll<uint8_t>(
+          in, n,
+          [&](const float *a, uint8_t *o, int64_t k) {
+            convertF32ToE8M0(a, o, k, saturation, E8M0Rounding::kNearest);
+          },
+          [&](float x) {
+            return f32ToE8M0(x, saturation, E8M0Rounding::kNearest);
+          },
+          [&](float x) {
+            return f32ToE8M0(x, saturation, E8M0Rounding::kNearest);
+          },
+          "the scalar conversion");
+    });
+}
 
 TEST(Bf16Sweep, EveryF32MatchesCuda) {
   sweep("f32 -> bf16", [&](const float *in, int64_t n) {

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "runtime/base/build_info.h"
+#include "tools/infir2/commands.h"
 
 #ifdef INFIR2_RUNNER_HAS_NVRTC
 #include "runtime/cuda/nvrtc_compiler.h"
@@ -32,6 +33,8 @@ int runHelp(int argc, char **argv);
 constexpr Command kCommands[] = {
     {"info", "print how this binary was built (version, CUDA, compiler)",
      runInfo},
+    {"logits", "next-token logits and NLL of token sequences (packed, CPU)",
+     infir2::runner::runLogits},
     {"help", "print this help", runHelp},
 };
 

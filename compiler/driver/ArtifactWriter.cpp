@@ -1,0 +1,256 @@
+//===- ArtifactWriter.cpp - Write the executable artifact manifest --------===//
+//
+// Part of infir2.
+//
+// Built with LLVM's -fno-exceptions: the JSON is assembled with
+// nlohmann::ordered_json from ASCII strings only, which cannot throw.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/driver/ArtifactWriter.h"
+
+#include "dialects/graph/IR/GraphOps.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "nlohmann/json.hpp"
+#include "runtime/artifact/schema.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace mlir::infir2 {
+namespace {
+using Json = nlohmann::ordered_json;
+
+/// The runtime's dtype names (those of safetensors).
+std::optional<std::string> dtypeName(Type t) {
+  if (t.isF32())
+    return "F32";
+  if (t.isBF16())
+    return "BF16";
+  if (t.isF16())
+    return "F16";
+  if (t.isF64())
+    return "F64";
+  if (t.isSignlessInteger(1))
+    return "BOOL";
+  if (t.isSignlessInteger(8))
+    return "I8";
+  if (t.isSignlessInteger(16))
+    return "I16";
+  if (t.isSignlessInteger(32))
+    return "I32";
+  if (t.isSignlessInteger(64))
+    return "I64";
+  if (isa<Float8E4M3FNType>(t))
+    return "F8_E4M3";
+  if (isa<Float8E5M2Type>(t))
+    return "F8_E5M2";
+  if (isa<Float8E8M0FNUType>(t))
+    return "F8_E8M0";
+  return std::nullopt;
+}
+
+Json shapeJson(ArrayRef<int64_t> shape) {
+  Json dims = Json::array();
+  for (int64_t d : shape)
+    dims.push_back(ShapedType::isDynamic(d) ? int64_t{-1} : d);
+  return dims;
+}
+
+std::string printed(Attribute a) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  a.print(os);
+  return s;
+}
+
+/// Inherent attributes as JSON: numbers, booleans, integer lists; anything
+/// else (enums, recipes) as its printed form.
+Json attrJson(Attribute a) {
+  if (auto f = dyn_cast<FloatAttr>(a))
+    return f.getValueAsDouble();
+  if (auto b = dyn_cast<BoolAttr>(a))
+    return b.getValue();
+  if (auto i = dyn_cast<IntegerAttr>(a))
+    return i.getType().isSignlessInteger(1) ? Json(i.getValue().getBoolValue())
+                                            : Json(i.getInt());
+  if (isa<UnitAttr>(a))
+    return true;
+  if (auto style = dyn_cast<graph::RopeStyleAttr>(a))
+    return graph::stringifyRopeStyle(style.getValue()).str();
+  if (auto s = dyn_cast<StringAttr>(a))
+    return s.getValue().str();
+  if (auto arr = dyn_cast<DenseI64ArrayAttr>(a)) {
+    Json list = Json::array();
+    for (int64_t v : arr.asArrayRef())
+      list.push_back(v);
+    return list;
+  }
+  if (auto dense = dyn_cast<DenseElementsAttr>(a); dense && dense.isSplat()) {
+    Type e = dense.getElementType();
+    if (isa<FloatType>(e))
+      return Json{{"splat", dense.getSplatValue<APFloat>().convertToDouble()}};
+    if (isa<IntegerType>(e))
+      return Json{{"splat", dense.getSplatValue<APInt>().getSExtValue()}};
+  }
+  return printed(a);
+}
+
+bool runtimeExecutes(Operation *op) {
+  StringRef dialect = op->getName().getDialectNamespace();
+  if (dialect == "graph")
+    return true;
+  // Splat constants (e.g. the -0.0 of a folded add) are filled in place.
+  if (op->getName().getStringRef() == "arith.constant") {
+    auto value = dyn_cast<DenseElementsAttr>(op->getAttr("value"));
+    return value && value.isSplat();
+  }
+  return false;
+}
+
+class Writer {
+public:
+  explicit Writer(const ArtifactInfo &info) : info_(info) {}
+
+  LogicalResult addEntry(func::FuncOp fn) {
+    if (!fn.getBody().hasOneBlock())
+      return fn.emitError("artifact entry points have one block");
+    Json entry = {{"name", fn.getSymName().str()}};
+    Json inputs = Json::array(), params = Json::array(),
+         outputs = Json::array(), steps = Json::array();
+    for (BlockArgument arg : fn.getArguments()) {
+      std::optional<int64_t> id = define(arg, fn);
+      if (!id)
+        return failure();
+      if (auto name = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                      "graph.param")) {
+        params.push_back({{"name", name.getValue().str()},
+                          {"buffer", *id},
+                          {"dtype", buffers_[*id]["dtype"]},
+                          {"shape", buffers_[*id]["shape"]}});
+      } else if (auto name = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                             "graph.input")) {
+        inputs.push_back({{"name", name.getValue().str()}, {"buffer", *id}});
+      } else {
+        return fn.emitError() << "argument " << arg.getArgNumber()
+                              << " has neither a graph.input nor a "
+                                 "graph.param name";
+      }
+    }
+
+    Block &body = fn.front();
+    auto ret = cast<func::ReturnOp>(body.getTerminator());
+    llvm::DenseSet<Value> returned(ret.getOperands().begin(),
+                                   ret.getOperands().end());
+    // Last step that reads each value.
+    llvm::DenseMap<Value, int64_t> lastUse;
+    int64_t index = 0;
+    for (Operation &op : body.without_terminator()) {
+      for (Value v : op.getOperands())
+        lastUse[v] = index;
+      ++index;
+    }
+
+    index = 0;
+    for (Operation &op : body.without_terminator()) {
+      if (!runtimeExecutes(&op))
+        return op.emitOpError()
+               << "has no runtime implementation; the artifact can hold "
+                  "graph ops and splat arith.constant ops";
+      Json operands = Json::array(), results = Json::array(),
+           attrs = Json::object(), dead = Json::array();
+      for (Value v : op.getOperands())
+        operands.push_back(ids_.lookup(v));
+      for (Value v : op.getResults()) {
+        std::optional<int64_t> id = define(v, &op);
+        if (!id)
+          return failure();
+        results.push_back(*id);
+        // A result nobody reads dies at once.
+        if (!lastUse.count(v) && !returned.count(v))
+          dead.push_back(*id);
+      }
+      for (NamedAttribute a : op.getAttrDictionary())
+        attrs[a.getName().str()] = attrJson(a.getValue());
+      for (Value v : op.getOperands())
+        if (lastUse.lookup(v) == index && !returned.count(v) &&
+            !isa<BlockArgument>(v) && freed_.insert(v).second)
+          dead.push_back(ids_.lookup(v));
+      Json step = {{"kind", "op"}, {"op", op.getName().getStringRef().str()}};
+      if (auto name = dyn_cast<NameLoc>(op.getLoc()))
+        step["name"] = name.getName().str();
+      step["operands"] = operands;
+      step["results"] = results;
+      step["attrs"] = attrs;
+      step["free"] = dead;
+      steps.push_back(std::move(step));
+      ++index;
+    }
+    for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+      auto name = fn.getResultAttrOfType<StringAttr>(i, "graph.output");
+      if (!name)
+        return fn.emitError() << "result " << i << " has no graph.output name";
+      outputs.push_back(
+          {{"name", name.getValue().str()}, {"buffer", ids_.lookup(v)}});
+    }
+    entry["inputs"] = inputs;
+    entry["parameters"] = params;
+    entry["outputs"] = outputs;
+    entry["steps"] = steps;
+    entries_.push_back(entry);
+    return success();
+  }
+
+  std::string dump() const {
+    Json manifest = {{"schema", ::infir2::artifact::kSchemaName},
+                     {"version", ::infir2::artifact::kSchemaVersion},
+                     {"producer", std::string("infir2 ") + INFIR2_VERSION},
+                     {"target", info_.target},
+                     {"precision", info_.precision},
+                     {"model",
+                      {{"family", info_.family},
+                       {"config", info_.config},
+                       {"key", info_.key}}},
+                     {"buffers", buffers_},
+                     {"entry_points", entries_}};
+    return manifest.dump(1) + "\n";
+  }
+
+private:
+  /// Gives |v| a buffer; the buffer's type is v's tensor type.
+  template <typename Where>
+  std::optional<int64_t> define(Value v, Where where) {
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    std::optional<std::string> dtype =
+        type ? dtypeName(type.getElementType()) : std::nullopt;
+    if (!dtype) {
+      where->emitError() << "value of type " << v.getType()
+                         << " has no runtime buffer type";
+      return std::nullopt;
+    }
+    int64_t id = static_cast<int64_t>(buffers_.size());
+    ids_[v] = id;
+    buffers_.push_back(
+        {{"id", id}, {"dtype", *dtype}, {"shape", shapeJson(type.getShape())}});
+    return id;
+  }
+
+  const ArtifactInfo &info_;
+  llvm::DenseMap<Value, int64_t> ids_;
+  llvm::DenseSet<Value> freed_;
+  Json buffers_ = Json::array();
+  Json entries_ = Json::array();
+};
+} // namespace
+
+LogicalResult writeManifest(ModuleOp module, const ArtifactInfo &info,
+                            std::string &json) {
+  Writer writer(info);
+  for (auto fn : module.getOps<func::FuncOp>())
+    if (fn.isPublic() && failed(writer.addEntry(fn)))
+      return failure();
+  json = writer.dump();
+  return success();
+}
+} // namespace mlir::infir2

@@ -1,0 +1,217 @@
+//===- Compile.cpp - Compile a model into an executable artifact ----------===//
+//
+// Part of infir2.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/driver/Compile.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "compiler/InitAll.h"
+#include "compiler/driver/ArtifactWriter.h"
+#include "compiler/driver/Pipeline.h"
+#include "frontends/hf/Qwen2Config.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
+#include "models/qwen2/Qwen2Model.h"
+#include "runtime/artifact/schema.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace infir2 {
+namespace {
+namespace fs = std::filesystem;
+
+uint64_t fnv1a64(const std::string &s) {
+  uint64_t h = 0xCBF29CE484222325ull;
+  for (unsigned char c : s)
+    h = (h ^ c) * 0x100000001B3ull;
+  return h;
+}
+
+absl::Status checkOptions(const CompileOptions &options) {
+  if (options.target != "cpu")
+    return absl::InvalidArgumentError(
+        absl::StrCat("target '", options.target,
+                     "' is not supported yet; the targets are: cpu"));
+  return absl::OkStatus();
+}
+
+/// A module holding the model's forward function, with the MLIR diagnostics
+/// it produced on the way.
+struct Built {
+  mlir::MLIRContext context;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  std::string diagnostics;
+  Qwen2Config config;
+};
+
+absl::StatusOr<std::unique_ptr<Built>> build(const CompileOptions &options) {
+  if (absl::Status s = checkOptions(options); !s.ok())
+    return s;
+  absl::StatusOr<Qwen2Config> config = loadQwen2Config(options.modelDir);
+  if (!config.ok())
+    return config.status();
+  auto built = std::make_unique<Built>();
+  built->config = *config;
+  mlir::DialectRegistry registry;
+  mlir::infir2::registerAllDialects(registry);
+  built->context.appendDialectRegistry(registry);
+  built->context.loadAllAvailableDialects();
+  mlir::OpBuilder b(&built->context);
+  mlir::Location loc = mlir::FileLineColLoc::get(
+      &built->context, options.modelDir + "/config.json", 1, 1);
+  built->module = mlir::ModuleOp::create(b, loc);
+  b.setInsertionPointToStart(built->module->getBody());
+  mlir::Type elem = options.precision == Precision::kBf16
+                        ? mlir::Type(b.getBF16Type())
+                        : mlir::Type(b.getF32Type());
+  mlir::infir2::buildQwen2Forward(b, loc, *config, elem);
+  return built;
+}
+
+/// Runs |fn| with MLIR diagnostics collected; their text joins the error.
+template <typename Fn>
+absl::Status withDiagnostics(mlir::MLIRContext &ctx, const std::string &what,
+                             Fn fn) {
+  std::string messages;
+  mlir::ScopedDiagnosticHandler handler(&ctx, [&](mlir::Diagnostic &d) {
+    llvm::raw_string_ostream os(messages);
+    os << "\n  " << d.getLocation() << ": " << d;
+    return mlir::success();
+  });
+  if (mlir::succeeded(fn()))
+    return absl::OkStatus();
+  return absl::InternalError(absl::StrCat(what, " failed", messages));
+}
+
+std::string print(mlir::ModuleOp module) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os);
+  return text;
+}
+
+absl::Status writeFile(const fs::path &path, const std::string &text) {
+  std::ofstream out(path);
+  out << text;
+  out.close();
+  if (!out)
+    return absl::InternalError(absl::StrCat("cannot write ", path.string()));
+  return absl::OkStatus();
+}
+} // namespace
+
+const char *precisionName(Precision precision) {
+  return precision == Precision::kBf16 ? "bf16" : "fp32";
+}
+
+absl::StatusOr<Precision> parsePrecision(const std::string &name) {
+  if (name == "fp32")
+    return Precision::kFp32;
+  if (name == "bf16")
+    return Precision::kBf16;
+  return absl::InvalidArgumentError(
+      absl::StrCat("precision '", name, "' is not fp32 or bf16"));
+}
+
+absl::StatusOr<std::string> artifactKey(const CompileOptions &options) {
+  if (absl::Status s = checkOptions(options); !s.ok())
+    return s;
+  absl::StatusOr<Qwen2Config> config = loadQwen2Config(options.modelDir);
+  if (!config.ok())
+    return config.status();
+  std::string text = absl::StrCat(
+      config->canonical(), "|precision=", precisionName(options.precision),
+      "|target=", options.target, "|infir2=", INFIR2_VERSION,
+      "|schema=", artifact::kSchemaVersion);
+  return absl::StrFormat("%016x", fnv1a64(text));
+}
+
+absl::StatusOr<std::string> emitGraph(const CompileOptions &options) {
+  absl::StatusOr<std::unique_ptr<Built>> built = build(options);
+  if (!built.ok())
+    return built.status();
+  mlir::ModuleOp module = *(*built)->module;
+  if (absl::Status s = withDiagnostics((*built)->context, "verifying the graph",
+                                       [&] { return mlir::verify(module); });
+      !s.ok())
+    return s;
+  return print(module);
+}
+
+absl::Status compileArtifact(const CompileOptions &options,
+                             const std::string &outDir) {
+  absl::StatusOr<std::string> key = artifactKey(options);
+  if (!key.ok())
+    return key.status();
+  absl::StatusOr<std::unique_ptr<Built>> builtOr = build(options);
+  if (!builtOr.ok())
+    return builtOr.status();
+  Built &built = **builtOr;
+  mlir::ModuleOp module = *built.module;
+
+  const fs::path out(outDir);
+  const fs::path tmp = absl::StrCat(outDir, ".tmp.", getpid());
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  fs::create_directories(tmp / "ir", ec);
+  if (ec)
+    return absl::InternalError(
+        absl::StrCat("cannot create ", tmp.string(), ": ", ec.message()));
+  auto fail = [&](absl::Status s) {
+    fs::remove_all(tmp, ec);
+    return s;
+  };
+
+  if (absl::Status s = withDiagnostics(built.context, "verifying the graph",
+                                       [&] { return mlir::verify(module); });
+      !s.ok())
+    return fail(s);
+  if (absl::Status s = writeFile(tmp / "ir" / "00-graph.mlir", print(module));
+      !s.ok())
+    return fail(s);
+
+  mlir::PassManager pm(&built.context);
+  mlir::infir2::buildArtifactPipeline(pm);
+  // --mlir-print-ir-after-all and friends, when the tool registered them.
+  if (options.usePassManagerCLOptions &&
+      mlir::failed(mlir::applyPassManagerCLOptions(pm)))
+    return fail(absl::InvalidArgumentError("bad pass manager options"));
+  if (absl::Status s = withDiagnostics(built.context, "the compiler pipeline",
+                                       [&] { return pm.run(module); });
+      !s.ok())
+    return fail(s);
+  if (absl::Status s =
+          writeFile(tmp / "ir" / "01-pipeline.mlir", print(module));
+      !s.ok())
+    return fail(s);
+
+  mlir::infir2::ArtifactInfo info{options.target,
+                                  precisionName(options.precision), "qwen2",
+                                  built.config.canonical(), *key};
+  std::string manifest;
+  if (absl::Status s = withDiagnostics(
+          built.context, "writing the artifact manifest",
+          [&] { return mlir::infir2::writeManifest(module, info, manifest); });
+      !s.ok())
+    return fail(s);
+  if (absl::Status s = writeFile(tmp / "manifest.json", manifest); !s.ok())
+    return fail(s);
+
+  fs::remove_all(out, ec);
+  fs::rename(tmp, out, ec);
+  if (ec)
+    return fail(absl::InternalError(absl::StrCat(
+        "cannot move ", tmp.string(), " to ", outDir, ": ", ec.message())));
+  return absl::OkStatus();
+}
+} // namespace infir2

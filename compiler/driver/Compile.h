@@ -1,0 +1,57 @@
+//===- Compile.h - Compile a model into an executable artifact --*- C++ -*-===//
+//
+// Part of infir2.
+//
+// The compiler's plain C++ interface: no MLIR type appears here, so the
+// `infir2` runner (a runtime-half program) can call it to compile on first
+// use when it is built with the compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef INFIR2_COMPILER_COMPILE_H
+#define INFIR2_COMPILER_COMPILE_H
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace infir2 {
+/// What the compiled artifact computes in.
+enum class Precision {
+  kFp32, ///< everything f32 (for exact comparison with references)
+  kBf16, ///< bf16 parameters and activations, f32 statistics and logits
+};
+
+const char *precisionName(Precision precision);
+/// Parses "fp32" / "bf16".
+absl::StatusOr<Precision> parsePrecision(const std::string &name);
+
+struct CompileOptions {
+  /// A Hugging Face model directory (config.json; the weights are bound at
+  /// run time, not compiled in).
+  std::string modelDir;
+  Precision precision = Precision::kFp32;
+  /// Execution target; "cpu" is the only one so far.
+  std::string target = "cpu";
+  /// Apply MLIR's pass-manager command-line options (--mlir-print-ir-*,
+  /// --mlir-timing, ...); only for tools that registered them.
+  bool usePassManagerCLOptions = false;
+};
+
+/// The artifact cache key: a hex digest of the model configuration, the
+/// options, the compiler version and the artifact schema version.
+absl::StatusOr<std::string> artifactKey(const CompileOptions &options);
+
+/// Compiles into |outDir|: manifest.json (docs/artifact.md) and ir/*.mlir,
+/// one dump per compiler stage. The directory is assembled under a
+/// temporary name and renamed into place, so a crash never leaves half an
+/// artifact; an existing |outDir| is replaced.
+absl::Status compileArtifact(const CompileOptions &options,
+                             const std::string &outDir);
+
+/// The model's forward graph in the graph dialect, as text.
+absl::StatusOr<std::string> emitGraph(const CompileOptions &options);
+} // namespace infir2
+
+#endif // INFIR2_COMPILER_COMPILE_H

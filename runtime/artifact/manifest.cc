@@ -1,0 +1,334 @@
+//===- manifest.cc - The executable artifact's manifest -------------------===//
+//
+// Part of infir2. The runtime half: no LLVM or MLIR headers here.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/artifact/manifest.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+
+namespace infir2::artifact {
+namespace {
+using nlohmann::json;
+
+/// Typed access to the JSON tree; the first error, with the path of the
+/// offending field, is kept and every later access is a no-op.
+class Reader {
+public:
+  explicit Reader(std::string source) : source_(std::move(source)) {}
+
+  bool ok() const { return error_.empty(); }
+  absl::Status status() const {
+    return ok() ? absl::OkStatus()
+                : absl::InvalidArgumentError(
+                      absl::StrCat(source_, ": ", error_));
+  }
+  void fail(const std::string &path, const std::string &what) {
+    if (ok())
+      error_ = absl::StrCat(path, ": ", what);
+  }
+
+  const json *field(const json &obj, const std::string &path, const char *key) {
+    if (!ok())
+      return nullptr;
+    auto it = obj.find(key);
+    if (it == obj.end()) {
+      fail(path, absl::StrCat("missing field '", key, "'"));
+      return nullptr;
+    }
+    return &*it;
+  }
+  std::string str(const json &obj, const std::string &path, const char *key) {
+    const json *v = field(obj, path, key);
+    if (v && !v->is_string())
+      fail(absl::StrCat(path, ".", key), "expected a string");
+    return ok() ? v->get<std::string>() : std::string();
+  }
+  int64_t integer(const json &v, const std::string &path) {
+    if (!ok())
+      return 0;
+    if (v.is_number_integer())
+      return v.get<int64_t>();
+    fail(path, "expected an integer");
+    return 0;
+  }
+  int64_t integer(const json &obj, const std::string &path, const char *key) {
+    const json *v = field(obj, path, key);
+    return v ? integer(*v, absl::StrCat(path, ".", key)) : 0;
+  }
+  const json *array(const json &obj, const std::string &path, const char *key) {
+    const json *v = field(obj, path, key);
+    if (v && !v->is_array()) {
+      fail(absl::StrCat(path, ".", key), "expected an array");
+      return nullptr;
+    }
+    return ok() ? v : nullptr;
+  }
+  const json *object(const json &v, const std::string &path) {
+    if (ok() && !v.is_object())
+      fail(path, "expected an object");
+    return ok() ? &v : nullptr;
+  }
+  std::vector<int64_t> ints(const json &obj, const std::string &path,
+                            const char *key) {
+    std::vector<int64_t> out;
+    const json *v = array(obj, path, key);
+    if (!v)
+      return out;
+    for (size_t i = 0; i < v->size() && ok(); ++i)
+      out.push_back(
+          integer((*v)[i], absl::StrCat(path, ".", key, "[", i, "]")));
+    return out;
+  }
+  DType dtype(const json &obj, const std::string &path) {
+    std::string name = str(obj, path, "dtype");
+    if (!ok())
+      return DType::kF32;
+    std::optional<DType> d = parseDType(name);
+    if (!d)
+      fail(absl::StrCat(path, ".dtype"),
+           absl::StrCat("unknown dtype '", name,
+                        "' (known: ", knownDTypeNames(), ")"));
+    return d.value_or(DType::kF32);
+  }
+
+private:
+  std::string source_;
+  std::string error_;
+};
+
+std::optional<AttrValue> attrValue(const json &v) {
+  if (v.is_boolean())
+    return AttrValue(v.get<bool>());
+  if (v.is_number_integer())
+    return AttrValue(v.get<int64_t>());
+  if (v.is_number_float())
+    return AttrValue(v.get<double>());
+  if (v.is_string())
+    return AttrValue(v.get<std::string>());
+  if (v.is_array()) {
+    std::vector<int64_t> list;
+    for (const json &e : v) {
+      if (!e.is_number_integer())
+        return std::nullopt;
+      list.push_back(e.get<int64_t>());
+    }
+    return AttrValue(std::move(list));
+  }
+  if (v.is_object() && v.size() == 1 && v.contains("splat") &&
+      v["splat"].is_number())
+    return AttrValue(Splat{v["splat"].get<double>()});
+  return std::nullopt;
+}
+} // namespace
+
+const AttrValue *Step::attr(const std::string &key) const {
+  auto it = attrs.find(key);
+  return it == attrs.end() ? nullptr : &it->second;
+}
+
+const EntryPoint *Manifest::entryPoint(const std::string &name) const {
+  for (const EntryPoint &e : entryPoints)
+    if (e.name == name)
+      return &e;
+  return nullptr;
+}
+
+absl::StatusOr<Manifest> parseManifest(const std::string &text,
+                                       const std::string &source) {
+  json root = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded())
+    return absl::InvalidArgumentError(absl::StrCat(source, ": not valid JSON"));
+  if (!root.is_object())
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": the manifest is not a JSON object"));
+  Reader r(source);
+  Manifest m;
+  std::string schema = r.str(root, "manifest", "schema");
+  if (r.ok() && schema != kSchemaName)
+    r.fail("manifest.schema",
+           absl::StrCat("'", schema, "' is not '", kSchemaName, "'"));
+  m.version = static_cast<int>(r.integer(root, "manifest", "version"));
+  if (r.ok() && m.version != kSchemaVersion)
+    r.fail("manifest.version",
+           absl::StrCat("schema version ", m.version,
+                        " is not the version this runtime reads (",
+                        kSchemaVersion,
+                        "); recompile the artifact with this release's "
+                        "infir2c, or delete the cache entry"));
+  m.producer = r.str(root, "manifest", "producer");
+  m.target = r.str(root, "manifest", "target");
+  m.precision = r.str(root, "manifest", "precision");
+  if (const json *model = r.field(root, "manifest", "model");
+      model && r.object(*model, "manifest.model")) {
+    m.modelFamily = r.str(*model, "manifest.model", "family");
+    m.modelConfig = r.str(*model, "manifest.model", "config");
+    m.modelKey = r.str(*model, "manifest.model", "key");
+  }
+
+  if (const json *buffers = r.array(root, "manifest", "buffers")) {
+    for (size_t i = 0; i < buffers->size() && r.ok(); ++i) {
+      std::string path = absl::StrCat("buffers[", i, "]");
+      if (!r.object((*buffers)[i], path))
+        break;
+      Buffer b;
+      b.id = r.integer((*buffers)[i], path, "id");
+      b.dtype = r.dtype((*buffers)[i], path);
+      b.shape = r.ints((*buffers)[i], path, "shape");
+      if (r.ok() && b.id != static_cast<int64_t>(i))
+        r.fail(path + ".id", absl::StrCat("is ", b.id, ", expected ", i,
+                                          " (ids are dense and in order)"));
+      for (int64_t d : b.shape)
+        if (r.ok() && d < -1)
+          r.fail(path + ".shape", "dimensions are >= 0, or -1 for dynamic");
+      m.buffers.push_back(std::move(b));
+    }
+  }
+  const int64_t numBuffers = static_cast<int64_t>(m.buffers.size());
+
+  const json *entries = r.array(root, "manifest", "entry_points");
+  for (size_t e = 0; entries && e < entries->size() && r.ok(); ++e) {
+    const std::string epath = absl::StrCat("entry_points[", e, "]");
+    const json &ej = (*entries)[e];
+    if (!r.object(ej, epath))
+      break;
+    EntryPoint ep;
+    ep.name = r.str(ej, epath, "name");
+    std::vector<bool> defined(numBuffers, false);
+    auto checkId = [&](int64_t id, const std::string &path) {
+      if (r.ok() && (id < 0 || id >= numBuffers))
+        r.fail(path, absl::StrCat("buffer ", id, " does not exist (there are ",
+                                  numBuffers, ")"));
+      return r.ok();
+    };
+    auto define = [&](int64_t id, const std::string &path) {
+      if (!checkId(id, path))
+        return;
+      if (defined[id])
+        r.fail(path, absl::StrCat("buffer ", id, " is defined twice"));
+      else
+        defined[id] = true;
+    };
+    auto use = [&](int64_t id, const std::string &path) {
+      if (checkId(id, path) && !defined[id])
+        r.fail(path, absl::StrCat("buffer ", id,
+                                  " is read before it is "
+                                  "defined"));
+    };
+    auto bindings = [&](const char *key, std::vector<Binding> &out,
+                        bool defines) {
+      const json *list = r.array(ej, epath, key);
+      for (size_t i = 0; list && i < list->size() && r.ok(); ++i) {
+        std::string path = absl::StrCat(epath, ".", key, "[", i, "]");
+        if (!r.object((*list)[i], path))
+          return;
+        Binding b{r.str((*list)[i], path, "name"),
+                  r.integer((*list)[i], path, "buffer")};
+        if (defines)
+          define(b.buffer, path + ".buffer");
+        out.push_back(std::move(b));
+      }
+    };
+    bindings("inputs", ep.inputs, /*defines=*/true);
+    if (const json *params = r.array(ej, epath, "parameters")) {
+      for (size_t i = 0; i < params->size() && r.ok(); ++i) {
+        std::string path = absl::StrCat(epath, ".parameters[", i, "]");
+        const json &pj = (*params)[i];
+        if (!r.object(pj, path))
+          break;
+        Parameter p;
+        p.name = r.str(pj, path, "name");
+        p.buffer = r.integer(pj, path, "buffer");
+        p.dtype = r.dtype(pj, path);
+        p.shape = r.ints(pj, path, "shape");
+        define(p.buffer, path + ".buffer");
+        if (r.ok() && (m.buffers[p.buffer].dtype != p.dtype ||
+                       m.buffers[p.buffer].shape != p.shape))
+          r.fail(path, absl::StrCat("dtype/shape differ from buffer ", p.buffer,
+                                    "'s"));
+        for (int64_t d : p.shape)
+          if (r.ok() && d < 0)
+            r.fail(path + ".shape", "parameter shapes are static");
+        ep.parameters.push_back(std::move(p));
+      }
+    }
+    if (const json *steps = r.array(ej, epath, "steps")) {
+      for (size_t i = 0; i < steps->size() && r.ok(); ++i) {
+        std::string path = absl::StrCat(epath, ".steps[", i, "]");
+        const json &sj = (*steps)[i];
+        if (!r.object(sj, path))
+          break;
+        Step s;
+        s.kind = r.str(sj, path, "kind");
+        if (r.ok() && s.kind != "op")
+          r.fail(path + ".kind",
+                 absl::StrCat("step kind '", s.kind,
+                              "' is unknown to this runtime (schema version ",
+                              kSchemaVersion, " has: op)"));
+        s.op = r.str(sj, path, "op");
+        if (r.ok() && sj.contains("name")) {
+          if (!sj["name"].is_string())
+            r.fail(path + ".name", "expected a string");
+          else
+            s.name = sj["name"].get<std::string>();
+        }
+        s.operands = r.ints(sj, path, "operands");
+        s.results = r.ints(sj, path, "results");
+        s.free = r.ints(sj, path, "free");
+        for (int64_t id : s.operands)
+          use(id, path + ".operands");
+        for (int64_t id : s.results)
+          define(id, path + ".results");
+        for (int64_t id : s.free)
+          use(id, path + ".free");
+        if (const json *attrs = r.field(sj, path, "attrs");
+            attrs && r.object(*attrs, path + ".attrs")) {
+          for (auto it = attrs->begin(); it != attrs->end() && r.ok(); ++it) {
+            std::optional<AttrValue> v = attrValue(it.value());
+            if (!v)
+              r.fail(absl::StrCat(path, ".attrs.", it.key()),
+                     "expected a number, bool, string, integer list or "
+                     "{\"splat\": number}");
+            else
+              s.attrs.emplace(it.key(), std::move(*v));
+          }
+        }
+        ep.steps.push_back(std::move(s));
+      }
+    }
+    bindings("outputs", ep.outputs, /*defines=*/false);
+    for (size_t i = 0; i < ep.outputs.size() && r.ok(); ++i)
+      use(ep.outputs[i].buffer,
+          absl::StrCat(epath, ".outputs[", i, "].buffer"));
+    std::set<std::string> names;
+    for (const Binding &b : ep.inputs)
+      if (r.ok() && !names.insert(b.name).second)
+        r.fail(epath + ".inputs", absl::StrCat("'", b.name, "' twice"));
+    if (r.ok() && m.entryPoint(ep.name))
+      r.fail(epath + ".name",
+             absl::StrCat("entry point '", ep.name, "' twice"));
+    m.entryPoints.push_back(std::move(ep));
+  }
+  if (!r.ok())
+    return r.status();
+  return m;
+}
+
+absl::StatusOr<Manifest> loadManifest(const std::string &dir) {
+  const std::string path = dir + "/manifest.json";
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return absl::NotFoundError(absl::StrCat(
+        path, ": cannot open; is ", dir,
+        " an artifact directory (written by infir2c --emit artifact)?"));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parseManifest(text.str(), path);
+}
+} // namespace infir2::artifact

@@ -1,0 +1,433 @@
+//===- executor.cc - Run an artifact entry point on the CPU ---------------===//
+//
+// Part of infir2. The runtime half: no LLVM or MLIR headers here.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/cpu/executor.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/cpu/kernels.h"
+
+namespace infir2::cpu {
+enum class OpKind {
+  kEmbedding,
+  kLinear,
+  kMatmul,
+  kRmsNorm,
+  kRope,
+  kAttention,
+  kCrossEntropy,
+  kUnary,
+  kSwiglu,
+  kBinary,
+  kReduce,
+  kCast,
+  kReshape,
+  kTranspose,
+  kBroadcast,
+  kSlice,
+  kConcat,
+  kSplat,
+};
+
+/// A step with its kernel chosen and its attributes read.
+struct PreparedStep {
+  const artifact::Step *step = nullptr;
+  int64_t index = 0;
+  OpKind kind = OpKind::kEmbedding;
+  UnaryKind unary = UnaryKind::kNeg;
+  BinaryKind binary = BinaryKind::kAdd;
+  ReduceKind reduce = ReduceKind::kSum;
+  RopeStyle ropeStyle = RopeStyle::kRotateHalf;
+  double number = 0; ///< epsilon, theta, scale or the splat value
+  bool flagA = false, flagB = false; ///< causal / keep_dims / transposes
+  std::vector<int64_t> list1, list2, list3;
+  int64_t integer = 0; ///< concat axis
+};
+
+namespace {
+struct OpInfo {
+  OpKind kind;
+  int minOperands, maxOperands; ///< -1: variadic
+};
+
+const std::map<std::string, std::pair<OpInfo, int>> &opTable() {
+  // The int is the sub-kind (UnaryKind / BinaryKind / ReduceKind).
+  static const auto *table = new std::map<std::string, std::pair<OpInfo, int>>{
+      {"graph.embedding", {{OpKind::kEmbedding, 2, 2}, 0}},
+      {"graph.linear", {{OpKind::kLinear, 2, 3}, 0}},
+      {"graph.matmul", {{OpKind::kMatmul, 2, 2}, 0}},
+      {"graph.rms_norm", {{OpKind::kRmsNorm, 2, 2}, 0}},
+      {"graph.rope", {{OpKind::kRope, 2, 2}, 0}},
+      {"graph.attention", {{OpKind::kAttention, 4, 4}, 0}},
+      {"graph.cross_entropy", {{OpKind::kCrossEntropy, 3, 3}, 0}},
+      {"graph.neg", {{OpKind::kUnary, 1, 1}, int(UnaryKind::kNeg)}},
+      {"graph.exp", {{OpKind::kUnary, 1, 1}, int(UnaryKind::kExp)}},
+      {"graph.log", {{OpKind::kUnary, 1, 1}, int(UnaryKind::kLog)}},
+      {"graph.rsqrt", {{OpKind::kUnary, 1, 1}, int(UnaryKind::kRsqrt)}},
+      {"graph.silu", {{OpKind::kUnary, 1, 1}, int(UnaryKind::kSilu)}},
+      {"graph.swiglu", {{OpKind::kSwiglu, 2, 2}, 0}},
+      {"graph.add", {{OpKind::kBinary, 2, 2}, int(BinaryKind::kAdd)}},
+      {"graph.sub", {{OpKind::kBinary, 2, 2}, int(BinaryKind::kSub)}},
+      {"graph.mul", {{OpKind::kBinary, 2, 2}, int(BinaryKind::kMul)}},
+      {"graph.div", {{OpKind::kBinary, 2, 2}, int(BinaryKind::kDiv)}},
+      {"graph.reduce_sum", {{OpKind::kReduce, 1, 1}, int(ReduceKind::kSum)}},
+      {"graph.reduce_max", {{OpKind::kReduce, 1, 1}, int(ReduceKind::kMax)}},
+      {"graph.reduce_mean", {{OpKind::kReduce, 1, 1}, int(ReduceKind::kMean)}},
+      {"graph.cast", {{OpKind::kCast, 1, 1}, 0}},
+      {"graph.reshape", {{OpKind::kReshape, 1, 1}, 0}},
+      {"graph.transpose", {{OpKind::kTranspose, 1, 1}, 0}},
+      {"graph.broadcast", {{OpKind::kBroadcast, 1, 2}, 0}},
+      {"graph.slice", {{OpKind::kSlice, 1, 1}, 0}},
+      {"graph.concat", {{OpKind::kConcat, 1, -1}, 0}},
+      {"arith.constant", {{OpKind::kSplat, 0, 0}, 0}},
+  };
+  return *table;
+}
+
+std::string where(const artifact::Step &s, int64_t index) {
+  return absl::StrCat("step ", index, " (", s.op,
+                      s.name.empty() ? "" : absl::StrCat(" at ", s.name), ")");
+}
+
+/// Reads the step's attributes with the type the op needs.
+class AttrReader {
+public:
+  AttrReader(const artifact::Step &s, int64_t index) : s_(s), index_(index) {}
+  absl::Status status() const { return status_; }
+
+  double number(const char *key) {
+    const artifact::AttrValue *v = s_.attr(key);
+    if (v && std::holds_alternative<double>(*v))
+      return std::get<double>(*v);
+    if (v && std::holds_alternative<int64_t>(*v))
+      return static_cast<double>(std::get<int64_t>(*v));
+    fail(key, "a number");
+    return 0;
+  }
+  int64_t integer(const char *key) {
+    const artifact::AttrValue *v = s_.attr(key);
+    if (v && std::holds_alternative<int64_t>(*v))
+      return std::get<int64_t>(*v);
+    fail(key, "an integer");
+    return 0;
+  }
+  bool flag(const char *key) { // unit attributes: present means set
+    const artifact::AttrValue *v = s_.attr(key);
+    if (!v)
+      return false;
+    if (std::holds_alternative<bool>(*v))
+      return std::get<bool>(*v);
+    fail(key, "a bool");
+    return false;
+  }
+  std::string string(const char *key, const char *fallback) {
+    const artifact::AttrValue *v = s_.attr(key);
+    if (!v)
+      return fallback;
+    if (std::holds_alternative<std::string>(*v))
+      return std::get<std::string>(*v);
+    fail(key, "a string");
+    return "";
+  }
+  std::vector<int64_t> list(const char *key) {
+    const artifact::AttrValue *v = s_.attr(key);
+    if (v && std::holds_alternative<std::vector<int64_t>>(*v))
+      return std::get<std::vector<int64_t>>(*v);
+    fail(key, "an integer list");
+    return {};
+  }
+  double splat(const char *key) {
+    const artifact::AttrValue *v = s_.attr(key);
+    if (v && std::holds_alternative<artifact::Splat>(*v))
+      return std::get<artifact::Splat>(*v).value;
+    fail(key, "a {\"splat\": number} constant (only splat constants run on "
+              "the cpu)");
+    return 0;
+  }
+  void fail(const std::string &key, const std::string &expected) {
+    if (status_.ok())
+      status_ = absl::InvalidArgumentError(absl::StrCat(
+          where(s_, index_), ": attribute '", key, "' must be ", expected));
+  }
+
+private:
+  const artifact::Step &s_;
+  int64_t index_;
+  absl::Status status_;
+};
+
+bool staticShapeMatches(const std::vector<int64_t> &declared,
+                        const std::vector<int64_t> &actual) {
+  if (declared.size() != actual.size())
+    return false;
+  for (size_t i = 0; i < declared.size(); ++i)
+    if (declared[i] != -1 && declared[i] != actual[i])
+      return false;
+  return true;
+}
+} // namespace
+
+Program::~Program() = default;
+
+absl::StatusOr<std::unique_ptr<Program>>
+Program::create(const artifact::Manifest &manifest, const std::string &entry) {
+  if (manifest.target != "cpu")
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the artifact targets '", manifest.target,
+        "'; the CPU backend runs artifacts compiled with --target cpu"));
+  const artifact::EntryPoint *ep = manifest.entryPoint(entry);
+  if (!ep)
+    return absl::NotFoundError(
+        absl::StrCat("the artifact has no entry point '", entry, "'"));
+  std::unique_ptr<Program> p(new Program());
+  p->buffers_ = manifest.buffers;
+  p->entry_ = *ep;
+  p->params_.resize(p->buffers_.size());
+  for (size_t i = 0; i < p->entry_.steps.size(); ++i) {
+    const artifact::Step &s = p->entry_.steps[i];
+    const int64_t index = static_cast<int64_t>(i);
+    auto it = opTable().find(s.op);
+    if (it == opTable().end())
+      return absl::UnimplementedError(absl::StrCat(
+          where(s, index), ": the CPU backend has no implementation of '", s.op,
+          "'"));
+    const OpInfo &info = it->second.first;
+    const int n = static_cast<int>(s.operands.size());
+    if (n < info.minOperands || (info.maxOperands >= 0 && n > info.maxOperands))
+      return absl::InvalidArgumentError(
+          absl::StrCat(where(s, index), ": ", n, " operands"));
+    if (s.results.size() != 1)
+      return absl::InvalidArgumentError(
+          absl::StrCat(where(s, index), ": expected one result"));
+    PreparedStep ps;
+    ps.step = &s;
+    ps.index = index;
+    ps.kind = info.kind;
+    AttrReader attrs(s, index);
+    switch (info.kind) {
+    case OpKind::kLinear:
+      if (s.attr("fp8"))
+        return absl::UnimplementedError(absl::StrCat(
+            where(s, index),
+            ": FP8 linear layers (an fp8 recipe) do not run on the CPU "
+            "backend; compile without FP8 annotations"));
+      break;
+    case OpKind::kMatmul:
+      ps.flagA = attrs.flag("transpose_lhs");
+      ps.flagB = attrs.flag("transpose_rhs");
+      break;
+    case OpKind::kRmsNorm:
+      ps.number = attrs.number("epsilon");
+      break;
+    case OpKind::kRope: {
+      ps.number = attrs.number("theta");
+      std::string style = attrs.string("style", "rotate_half");
+      if (style == "interleaved")
+        ps.ropeStyle = RopeStyle::kInterleaved;
+      else if (style != "rotate_half")
+        attrs.fail("style", "rotate_half or interleaved");
+      break;
+    }
+    case OpKind::kAttention:
+      ps.number = attrs.number("scale");
+      ps.flagA = attrs.flag("causal");
+      break;
+    case OpKind::kUnary:
+      ps.unary = static_cast<UnaryKind>(it->second.second);
+      break;
+    case OpKind::kBinary:
+      ps.binary = static_cast<BinaryKind>(it->second.second);
+      break;
+    case OpKind::kReduce:
+      ps.reduce = static_cast<ReduceKind>(it->second.second);
+      ps.list1 = attrs.list("axes");
+      ps.flagA = attrs.flag("keep_dims");
+      break;
+    case OpKind::kTranspose:
+      ps.list1 = attrs.list("permutation");
+      break;
+    case OpKind::kBroadcast:
+      ps.list1 = attrs.list("dims");
+      break;
+    case OpKind::kSlice:
+      ps.list1 = attrs.list("start");
+      ps.list2 = attrs.list("limit");
+      ps.list3 = attrs.list("stride");
+      break;
+    case OpKind::kConcat:
+      ps.integer = attrs.integer("axis");
+      break;
+    case OpKind::kSplat:
+      ps.number = attrs.splat("value");
+      break;
+    default:
+      break;
+    }
+    if (!attrs.status().ok())
+      return attrs.status();
+    p->steps_.push_back(std::move(ps));
+  }
+  return p;
+}
+
+absl::Status
+Program::bindParameters(std::shared_ptr<const io::Checkpoint> checkpoint) {
+  std::set<std::string> used;
+  for (const artifact::Parameter &param : entry_.parameters) {
+    const io::TensorView *t = checkpoint->find(param.name);
+    if (!t)
+      return absl::NotFoundError(absl::StrCat(
+          "checkpoint ", checkpoint->dir(), " has no tensor '", param.name,
+          "' (the artifact binds it: ", dtypeName(param.dtype), " ",
+          formatShape(param.shape),
+          "); was the artifact compiled from this model's config.json?"));
+    used.insert(param.name);
+    if (t->shape != param.shape)
+      return absl::InvalidArgumentError(
+          absl::StrCat("checkpoint ", checkpoint->dir(), ": tensor '",
+                       param.name, "' has shape ", formatShape(t->shape),
+                       ", the artifact expects ", formatShape(param.shape)));
+    if (!isFloat(t->dtype) || !isFloat(param.dtype)) {
+      if (t->dtype != param.dtype)
+        return absl::UnimplementedError(absl::StrCat(
+            "checkpoint ", checkpoint->dir(), ": tensor '", param.name, "' is ",
+            dtypeName(t->dtype), ", the artifact expects ",
+            dtypeName(param.dtype),
+            (t->dtype == DType::kF8E4M3
+                 ? "; block-FP8 checkpoints must be dequantized first"
+                 : "")));
+    }
+    Tensor view = Tensor::view(t->dtype, t->shape, t->data, checkpoint);
+    params_[param.buffer] =
+        t->dtype == param.dtype ? view : *cast(view, param.dtype);
+  }
+  // GEMM weights the kernels would otherwise convert on every run.
+  for (const PreparedStep &ps : steps_) {
+    if (ps.kind != OpKind::kLinear)
+      continue;
+    int64_t w = ps.step->operands[1];
+    const Tensor &weight = params_[w];
+    if (weight.defined() && weight.dtype() != DType::kF32 &&
+        !f32Weights_.count(w))
+      f32Weights_[w] = toF32(weight);
+  }
+  unused_.clear();
+  for (const std::string &name : checkpoint->names())
+    if (!used.count(name))
+      unused_.push_back(name);
+  bound_ = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Tensor> Program::execute(const PreparedStep &ps,
+                                        const std::vector<Tensor> &v) const {
+  const artifact::Step &s = *ps.step;
+  auto arg = [&](size_t i) -> const Tensor & { return v[s.operands[i]]; };
+  const artifact::Buffer &result = buffers_[s.results[0]];
+  switch (ps.kind) {
+  case OpKind::kEmbedding:
+    return embedding(arg(0), arg(1));
+  case OpKind::kLinear: {
+    auto f32 = f32Weights_.find(s.operands[1]);
+    const Tensor &w = f32 != f32Weights_.end() ? f32->second : arg(1);
+    return linear(arg(0), w, s.operands.size() > 2 ? &arg(2) : nullptr,
+                  result.dtype);
+  }
+  case OpKind::kMatmul:
+    return matmul(arg(0), arg(1), ps.flagA, ps.flagB, result.dtype);
+  case OpKind::kRmsNorm:
+    return rmsNorm(arg(0), arg(1), ps.number, result.dtype);
+  case OpKind::kRope:
+    return rope(arg(0), arg(1), ps.number, ps.ropeStyle);
+  case OpKind::kAttention:
+    return attention(arg(0), arg(1), arg(2), arg(3), ps.number, ps.flagA);
+  case OpKind::kCrossEntropy:
+    return crossEntropy(arg(0), arg(1), arg(2));
+  case OpKind::kUnary:
+    return unary(ps.unary, arg(0));
+  case OpKind::kSwiglu:
+    return swiglu(arg(0), arg(1));
+  case OpKind::kBinary:
+    return binary(ps.binary, arg(0), arg(1));
+  case OpKind::kReduce:
+    return reduce(ps.reduce, arg(0), ps.list1, ps.flagA);
+  case OpKind::kCast:
+    return cast(arg(0), result.dtype);
+  case OpKind::kReshape:
+    return reshape(arg(0), result.shape);
+  case OpKind::kTranspose:
+    return transpose(arg(0), ps.list1);
+  case OpKind::kBroadcast:
+    return broadcast(arg(0), ps.list1, result.shape,
+                     s.operands.size() > 1 ? &arg(1) : nullptr);
+  case OpKind::kSlice:
+    return slice(arg(0), ps.list1, ps.list2, ps.list3);
+  case OpKind::kConcat: {
+    std::vector<const Tensor *> inputs;
+    for (size_t i = 0; i < s.operands.size(); ++i)
+      inputs.push_back(&arg(i));
+    return concat(inputs, ps.integer);
+  }
+  case OpKind::kSplat:
+    return splat(result.dtype, result.shape, ps.number);
+  }
+  return absl::InternalError("unhandled op kind");
+}
+
+absl::StatusOr<std::map<std::string, Tensor>>
+Program::run(const std::map<std::string, Tensor> &inputs) const {
+  if (!bound_ && !entry_.parameters.empty())
+    return absl::FailedPreconditionError(
+        "the program's parameters are not bound (bindParameters)");
+  std::vector<Tensor> values(buffers_.size());
+  for (const artifact::Parameter &param : entry_.parameters)
+    values[param.buffer] = params_[param.buffer];
+  for (const artifact::Binding &in : entry_.inputs) {
+    auto it = inputs.find(in.name);
+    if (it == inputs.end())
+      return absl::InvalidArgumentError(
+          absl::StrCat("input '", in.name, "' is missing"));
+    const artifact::Buffer &b = buffers_[in.buffer];
+    if (it->second.dtype() != b.dtype ||
+        !staticShapeMatches(b.shape, it->second.shape()))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input '", in.name, "' is ", dtypeName(it->second.dtype()), " ",
+          formatShape(it->second.shape()), "; the artifact expects ",
+          dtypeName(b.dtype), " ", formatShape(b.shape), " (-1: any size)"));
+    values[in.buffer] = it->second;
+  }
+  for (const auto &[name, t] : inputs) {
+    bool known = false;
+    for (const artifact::Binding &in : entry_.inputs)
+      known |= in.name == name;
+    if (!known)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", name, "' is not an input of entry point '", entry_.name, "'"));
+  }
+  for (const PreparedStep &ps : steps_) {
+    const artifact::Step &s = *ps.step;
+    absl::StatusOr<Tensor> out = execute(ps, values);
+    if (!out.ok())
+      return absl::Status(
+          out.status().code(),
+          absl::StrCat(where(s, ps.index), ": ", out.status().message()));
+    const artifact::Buffer &b = buffers_[s.results[0]];
+    if (out->dtype() != b.dtype || !staticShapeMatches(b.shape, out->shape()))
+      return absl::InternalError(absl::StrCat(
+          where(s, ps.index), ": produced ", dtypeName(out->dtype()), " ",
+          formatShape(out->shape()), " where the artifact declares ",
+          dtypeName(b.dtype), " ", formatShape(b.shape)));
+    values[s.results[0]] = std::move(*out);
+    for (int64_t id : s.free)
+      values[id] = Tensor();
+  }
+  std::map<std::string, Tensor> outputs;
+  for (const artifact::Binding &o : entry_.outputs)
+    outputs[o.name] = values[o.buffer];
+  return outputs;
+}
+} // namespace infir2::cpu

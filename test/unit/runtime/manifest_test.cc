@@ -1,0 +1,147 @@
+//===- manifest_test.cc - The artifact manifest parser --------------------===//
+//
+// Part of infir2.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/artifact/manifest.h"
+
+#include <string>
+
+#include "nlohmann/json.hpp"
+#include "gtest/gtest.h"
+
+namespace {
+using infir2::artifact::Manifest;
+using infir2::artifact::parseManifest;
+using nlohmann::json;
+
+/// A valid manifest: y = x + w.
+json valid() {
+  return json::parse(R"({
+    "schema": "infir2-artifact", "version": 1, "producer": "test",
+    "target": "cpu", "precision": "fp32",
+    "model": {"family": "test", "config": "c", "key": "k"},
+    "buffers": [
+      {"id": 0, "dtype": "F32", "shape": [-1, 4]},
+      {"id": 1, "dtype": "F32", "shape": [4]},
+      {"id": 2, "dtype": "F32", "shape": [-1, 4]},
+      {"id": 3, "dtype": "F32", "shape": [-1, 4]}
+    ],
+    "entry_points": [{
+      "name": "forward",
+      "inputs": [{"name": "x", "buffer": 0}],
+      "parameters": [{"name": "w", "buffer": 1, "dtype": "F32", "shape": [4]}],
+      "outputs": [{"name": "y", "buffer": 3}],
+      "steps": [
+        {"kind": "op", "op": "graph.broadcast", "name": "b",
+         "operands": [1, 0], "results": [2],
+         "attrs": {"dims": [1]}, "free": []},
+        {"kind": "op", "op": "graph.add", "operands": [0, 2], "results": [3],
+         "attrs": {}, "free": [2]}
+      ]
+    }]
+  })");
+}
+
+std::string error(const json &j) {
+  auto m = parseManifest(j.dump(), "art/manifest.json");
+  EXPECT_FALSE(m.ok());
+  return m.ok() ? "" : std::string(m.status().message());
+}
+
+TEST(Manifest, ParsesAValidManifest) {
+  auto m = parseManifest(valid().dump(), "m");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->version, 1);
+  EXPECT_EQ(m->target, "cpu");
+  ASSERT_EQ(m->buffers.size(), 4u);
+  EXPECT_EQ(m->buffers[0].shape, (std::vector<int64_t>{-1, 4}));
+  const infir2::artifact::EntryPoint *e = m->entryPoint("forward");
+  ASSERT_NE(e, nullptr);
+  ASSERT_EQ(e->steps.size(), 2u);
+  EXPECT_EQ(e->steps[0].name, "b");
+  const auto *dims = e->steps[0].attr("dims");
+  ASSERT_NE(dims, nullptr);
+  EXPECT_EQ(std::get<std::vector<int64_t>>(*dims), std::vector<int64_t>{1});
+  EXPECT_EQ(e->steps[1].free, std::vector<int64_t>{2});
+  EXPECT_EQ(m->entryPoint("backward"), nullptr);
+}
+
+TEST(Manifest, RejectsOtherSchemasAndVersions) {
+  json j = valid();
+  j["schema"] = "iree-module";
+  EXPECT_NE(error(j).find("'iree-module' is not 'infir2-artifact'"),
+            std::string::npos);
+  j = valid();
+  j["version"] = 2;
+  std::string e = error(j);
+  EXPECT_NE(e.find("schema version 2 is not the version this runtime reads"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("art/manifest.json"), std::string::npos) << e;
+}
+
+TEST(Manifest, RejectsUnknownStepKinds) {
+  json j = valid();
+  j["entry_points"][0]["steps"][0]["kind"] = "collective";
+  EXPECT_NE(error(j).find("entry_points[0].steps[0].kind: step kind "
+                          "'collective' is unknown to this runtime"),
+            std::string::npos);
+}
+
+TEST(Manifest, RejectsReadsBeforeDefinitions) {
+  json j = valid();
+  std::swap(j["entry_points"][0]["steps"][0], j["entry_points"][0]["steps"][1]);
+  EXPECT_NE(error(j).find("buffer 2 is read before it is defined"),
+            std::string::npos);
+}
+
+TEST(Manifest, RejectsDoubleDefinitionsAndBadIds) {
+  json j = valid();
+  j["entry_points"][0]["steps"][1]["results"] = json::array({2});
+  EXPECT_NE(error(j).find("buffer 2 is defined twice"), std::string::npos);
+  j = valid();
+  j["entry_points"][0]["outputs"][0]["buffer"] = 9;
+  EXPECT_NE(error(j).find("buffer 9 does not exist (there are 4)"),
+            std::string::npos);
+  j = valid();
+  j["buffers"][2]["id"] = 7;
+  EXPECT_NE(error(j).find("buffers[2].id: is 7, expected 2"),
+            std::string::npos);
+}
+
+TEST(Manifest, RejectsBadFieldTypes) {
+  json j = valid();
+  j["buffers"][1]["dtype"] = "F33";
+  EXPECT_NE(error(j).find("buffers[1].dtype: unknown dtype 'F33'"),
+            std::string::npos);
+  j = valid();
+  j["entry_points"][0]["steps"][0]["operands"] = "1, 0";
+  EXPECT_NE(error(j).find("steps[0].operands: expected an array"),
+            std::string::npos);
+  j = valid();
+  j["entry_points"][0]["steps"][0]["attrs"]["dims"] = {{"a", 1}};
+  EXPECT_NE(error(j).find("steps[0].attrs.dims"), std::string::npos);
+  j = valid();
+  j.erase("target");
+  EXPECT_NE(error(j).find("missing field 'target'"), std::string::npos);
+  j = valid();
+  j["entry_points"][0]["parameters"][0]["shape"] = {-1};
+  EXPECT_NE(error(j).find("dtype/shape differ"), std::string::npos);
+}
+
+TEST(Manifest, RejectsNonJson) {
+  auto m = parseManifest("{\"schema\": ", "m");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(std::string(m.status().message()).find("not valid JSON"),
+            std::string::npos);
+}
+
+TEST(Manifest, LoadSaysWhatADirectoryLacks) {
+  auto m = infir2::artifact::loadManifest("/nonexistent/art");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(std::string(m.status().message()).find("infir2c --emit artifact"),
+            std::string::npos);
+}
+} // namespace

@@ -1,0 +1,88 @@
+//===- infir2c.cpp - The infir2 ahead-of-time compiler --------------------===//
+//
+// Part of infir2.
+//
+// infir2c --model DIR [--emit graph|artifact] [-o OUT] [--precision fp32|bf16]
+//   --emit graph     prints the model's forward graph (graph dialect) to OUT
+//                    (default: stdout);
+//   --emit artifact  writes the executable artifact directory OUT.
+// MLIR's standard options apply, e.g. --mlir-print-ir-after-all.
+//
+//===----------------------------------------------------------------------===//
+
+#include <fstream>
+
+#include "compiler/driver/Compile.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> modelDir("model", cl::Required,
+                                     cl::desc("Hugging Face model directory"),
+                                     cl::value_desc("dir"));
+static cl::opt<std::string> emit("emit", cl::init("artifact"),
+                                 cl::desc("What to produce: graph | artifact"));
+static cl::opt<std::string> output("o", cl::init("-"),
+                                   cl::desc("Output file (graph) or directory "
+                                            "(artifact)"),
+                                   cl::value_desc("path"));
+static cl::opt<std::string> precision("precision", cl::init("fp32"),
+                                      cl::desc("fp32 | bf16"));
+static cl::opt<std::string> target("target", cl::init("cpu"),
+                                   cl::desc("Execution target: cpu"));
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerPassManagerCLOptions();
+  mlir::registerAsmPrinterCLOptions();
+  cl::ParseCommandLineOptions(argc, argv, "infir2 ahead-of-time compiler\n");
+
+  auto p = infir2::parsePrecision(precision);
+  if (!p.ok()) {
+    llvm::errs() << "infir2c: " << std::string(p.status().message()) << "\n";
+    return 2;
+  }
+  infir2::CompileOptions options{modelDir, *p, target,
+                                 /*usePassManagerCLOptions=*/true};
+  if (emit == "graph") {
+    auto text = infir2::emitGraph(options);
+    if (!text.ok()) {
+      llvm::errs() << "infir2c: " << std::string(text.status().message())
+                   << "\n";
+      return 1;
+    }
+    if (output == "-") {
+      llvm::outs() << *text;
+      return 0;
+    }
+    std::ofstream out(output);
+    out << *text;
+    out.close();
+    if (!out) {
+      llvm::errs() << "infir2c: cannot write " << output << "\n";
+      return 1;
+    }
+    return 0;
+  }
+  if (emit != "artifact") {
+    llvm::errs() << "infir2c: --emit " << emit
+                 << " is not one of: graph, artifact\n";
+    return 2;
+  }
+  if (output == "-") {
+    llvm::errs() << "infir2c: --emit artifact needs -o <directory>\n";
+    return 2;
+  }
+  if (absl::Status s = infir2::compileArtifact(options, output); !s.ok()) {
+    llvm::errs() << "infir2c: " << std::string(s.message()) << "\n";
+    return 1;
+  }
+  llvm::outs() << "infir2c: wrote " << output << "\n";
+  return 0;
+}

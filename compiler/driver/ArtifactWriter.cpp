@@ -9,6 +9,8 @@
 
 #include "compiler/driver/ArtifactWriter.h"
 
+#include <cmath>
+
 #include "dialects/graph/IR/GraphOps.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -67,9 +69,18 @@ std::string printed(Attribute a) {
 
 /// Inherent attributes as JSON: numbers, booleans, integer lists; anything
 /// else (enums, recipes) as its printed form.
+/// JSON has no infinities or NaN: those become "inf", "-inf", "nan".
+Json number(double v) {
+  if (std::isnan(v))
+    return "nan";
+  if (std::isinf(v))
+    return v > 0 ? "inf" : "-inf";
+  return v;
+}
+
 Json attrJson(Attribute a) {
   if (auto f = dyn_cast<FloatAttr>(a))
-    return f.getValueAsDouble();
+    return number(f.getValueAsDouble());
   if (auto b = dyn_cast<BoolAttr>(a))
     return b.getValue();
   if (auto i = dyn_cast<IntegerAttr>(a))
@@ -90,7 +101,8 @@ Json attrJson(Attribute a) {
   if (auto dense = dyn_cast<DenseElementsAttr>(a); dense && dense.isSplat()) {
     Type e = dense.getElementType();
     if (isa<FloatType>(e))
-      return Json{{"splat", dense.getSplatValue<APFloat>().convertToDouble()}};
+      return Json{
+          {"splat", number(dense.getSplatValue<APFloat>().convertToDouble())}};
     if (isa<IntegerType>(e))
       return Json{{"splat", dense.getSplatValue<APInt>().getSExtValue()}};
   }

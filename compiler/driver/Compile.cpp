@@ -10,11 +10,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "compiler/InitAll.h"
 #include "compiler/driver/ArtifactWriter.h"
+#include "compiler/driver/CompilerFingerprint.h"
 #include "compiler/driver/Pipeline.h"
 #include "frontends/hf/Qwen2Config.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -23,6 +25,7 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "models/qwen2/Qwen2Model.h"
+#include "nlohmann/json.hpp"
 #include "runtime/artifact/schema.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -108,6 +111,44 @@ absl::Status writeFile(const fs::path &path, const std::string &text) {
     return absl::InternalError(absl::StrCat("cannot write ", path.string()));
   return absl::OkStatus();
 }
+/// The artifact directory |outDir| names, without a trailing separator. It
+/// may not exist yet, be empty, or hold an earlier artifact (which is
+/// replaced); anything else is refused, so `-o .` or `-o <model dir>`
+/// cannot delete a user's files.
+absl::StatusOr<fs::path> checkOutputDir(const std::string &outDir) {
+  fs::path out = fs::path(outDir).lexically_normal();
+  if (!out.has_filename())
+    out = out.parent_path();
+  if (out.empty() || out.filename() == "." || out.filename() == ".." ||
+      out == out.root_path())
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", outDir,
+                     "' is not a directory name for an artifact; name a new "
+                     "directory, e.g. -o model.art"));
+  std::error_code ec;
+  if (!fs::exists(out, ec))
+    return out;
+  if (!fs::is_directory(out, ec))
+    return absl::InvalidArgumentError(absl::StrCat(
+        out.string(), " exists and is not a directory; choose another -o"));
+  if (fs::is_empty(out, ec))
+    return out;
+  std::ifstream in(out / "manifest.json");
+  std::stringstream text;
+  if (in)
+    text << in.rdbuf();
+  nlohmann::json manifest =
+      nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (!manifest.is_object() || !manifest.contains("schema") ||
+      manifest["schema"] != artifact::kSchemaName)
+    return absl::InvalidArgumentError(absl::StrCat(
+        out.string(),
+        " exists and is not an infir2 artifact (no manifest.json with schema "
+        "\"",
+        artifact::kSchemaName,
+        "\"); refusing to replace it: choose another -o or remove it"));
+  return out;
+}
 } // namespace
 
 const char *precisionName(Precision precision) {
@@ -132,6 +173,7 @@ absl::StatusOr<std::string> artifactKey(const CompileOptions &options) {
   std::string text = absl::StrCat(
       config->canonical(), "|precision=", precisionName(options.precision),
       "|target=", options.target, "|infir2=", INFIR2_VERSION,
+      "|compiler=", INFIR2_COMPILER_FINGERPRINT,
       "|schema=", artifact::kSchemaVersion);
   return absl::StrFormat("%016x", fnv1a64(text));
 }
@@ -159,8 +201,13 @@ absl::Status compileArtifact(const CompileOptions &options,
   Built &built = **builtOr;
   mlir::ModuleOp module = *built.module;
 
-  const fs::path out(outDir);
-  const fs::path tmp = absl::StrCat(outDir, ".tmp.", getpid());
+  absl::StatusOr<fs::path> outOr = checkOutputDir(outDir);
+  if (!outOr.ok())
+    return outOr.status();
+  const fs::path out = *outOr;
+  const std::string pid = std::to_string(getpid());
+  const fs::path tmp =
+      out.parent_path() / (out.filename().string() + ".tmp." + pid);
   std::error_code ec;
   fs::remove_all(tmp, ec);
   fs::create_directories(tmp / "ir", ec);
@@ -207,11 +254,30 @@ absl::Status compileArtifact(const CompileOptions &options,
   if (absl::Status s = writeFile(tmp / "manifest.json", manifest); !s.ok())
     return fail(s);
 
-  fs::remove_all(out, ec);
+  // Swap: the old artifact moves aside, the new one moves in, the old one
+  // goes; a failure in between puts the old one back.
+  const fs::path old =
+      out.parent_path() / (out.filename().string() + ".old." + pid);
+  const bool replacing = fs::exists(out, ec);
+  if (replacing) {
+    fs::remove_all(old, ec);
+    fs::rename(out, old, ec);
+    if (ec)
+      return fail(absl::InternalError(
+          absl::StrCat("cannot move the previous artifact ", out.string(),
+                       " aside: ", ec.message())));
+  }
   fs::rename(tmp, out, ec);
-  if (ec)
-    return fail(absl::InternalError(absl::StrCat(
-        "cannot move ", tmp.string(), " to ", outDir, ": ", ec.message())));
+  if (ec) {
+    std::error_code ignored;
+    if (replacing)
+      fs::rename(old, out, ignored);
+    return fail(
+        absl::InternalError(absl::StrCat("cannot move ", tmp.string(), " to ",
+                                         out.string(), ": ", ec.message())));
+  }
+  if (replacing)
+    fs::remove_all(old, ec);
   return absl::OkStatus();
 }
 } // namespace infir2

@@ -10,6 +10,7 @@
 
 #include "frontends/hf/Qwen2Config.h"
 
+#include <climits>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -17,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
+#include "runtime/base/json_text.h"
 
 namespace infir2 {
 namespace {
@@ -45,9 +47,12 @@ public:
     const json *v = get(key);
     if (!v)
       return missing(key, hint);
-    if (!v->is_number_integer() || v->get<int64_t>() <= 0)
-      return error(absl::StrCat("'", key, "' is ", v->dump(),
-                                "; it must be a positive integer"));
+    // Sizes stay below 2^31 so that products of two of them fit 64 bits.
+    if (!v->is_number_integer() || v->get<int64_t>() <= 0 ||
+        v->get<int64_t>() > INT32_MAX)
+      return error(absl::StrCat("'", key, "' is ", briefJson(*v),
+                                "; it must be a positive integer below "
+                                "2^31"));
     out = v->get<int64_t>();
     return absl::OkStatus();
   }
@@ -56,7 +61,7 @@ public:
                               double &out) const {
     if (!v.is_number() || !(v.get<double>() > 0) ||
         !std::isfinite(v.get<double>()))
-      return error(absl::StrCat("'", key, "' is ", v.dump(),
+      return error(absl::StrCat("'", key, "' is ", briefJson(v),
                                 "; it must be a positive number"));
     out = v.get<double>();
     return absl::OkStatus();
@@ -77,8 +82,8 @@ public:
           out = e.get<int64_t>();
           return absl::OkStatus();
         }
-    return error(
-        absl::StrCat("'", key, "' is ", v->dump(), "; expected a token id"));
+    return error(absl::StrCat("'", key, "' is ", briefJson(*v),
+                              "; expected a token id"));
   }
 
 private:
@@ -115,7 +120,7 @@ absl::StatusOr<Qwen2Config> parseQwen2Config(const std::string &text,
   if (!modelType)
     return r.missing("model_type", "");
   if (!modelType->is_string() || modelType->get<std::string>() != "qwen2")
-    return r.error(absl::StrCat("model_type ", modelType->dump(),
+    return r.error(absl::StrCat("model_type ", briefJson(*modelType),
                                 " is not supported; infir2 runs \"qwen2\" "
                                 "(Qwen2 / Qwen2.5) models"));
 
@@ -155,7 +160,7 @@ absl::StatusOr<Qwen2Config> parseQwen2Config(const std::string &text,
   // transformers 5's `rope_parameters` {rope_theta, rope_type: "default"}.
   if (const json *scaling = r.get("rope_scaling");
       scaling && !scaling->is_null())
-    return r.error(absl::StrCat("rope_scaling ", scaling->dump(),
+    return r.error(absl::StrCat("rope_scaling ", briefJson(*scaling),
                                 " is not supported (infir2 implements plain "
                                 "RoPE; remove rope_scaling or set it to "
                                 "null)"));
@@ -170,7 +175,7 @@ absl::StatusOr<Qwen2Config> parseQwen2Config(const std::string &text,
       else if (key == "rope_type") {
         if (!value.is_string() || value.get<std::string>() != "default")
           return r.error(absl::StrCat("rope_parameters.rope_type ",
-                                      value.dump(),
+                                      briefJson(value),
                                       " is not supported; infir2 implements "
                                       "\"default\" RoPE"));
       } else {
@@ -188,7 +193,7 @@ absl::StatusOr<Qwen2Config> parseQwen2Config(const std::string &text,
   if (!act)
     return r.missing("hidden_act", "");
   if (!act->is_string() || act->get<std::string>() != "silu")
-    return r.error(absl::StrCat("hidden_act ", act->dump(),
+    return r.error(absl::StrCat("hidden_act ", briefJson(*act),
                                 " is not supported; Qwen2 uses \"silu\""));
 
   const json *tie = r.get("tie_word_embeddings");
@@ -201,7 +206,7 @@ absl::StatusOr<Qwen2Config> parseQwen2Config(const std::string &text,
 
   if (const json *sw = r.get("use_sliding_window");
       sw && !(sw->is_boolean() && !sw->get<bool>()))
-    return r.error(absl::StrCat("use_sliding_window ", sw->dump(),
+    return r.error(absl::StrCat("use_sliding_window ", briefJson(*sw),
                                 " is not supported; infir2 implements full "
                                 "attention (Qwen2.5 sets false)"));
   if (const json *lt = r.get("layer_types"); lt && !lt->is_null()) {
@@ -209,13 +214,13 @@ absl::StatusOr<Qwen2Config> parseQwen2Config(const std::string &text,
       return r.error("layer_types is not a list");
     for (const json &t : *lt)
       if (!t.is_string() || t.get<std::string>() != "full_attention")
-        return r.error(absl::StrCat("layer_types holds ", t.dump(),
+        return r.error(absl::StrCat("layer_types holds ", briefJson(t),
                                     "; infir2 implements \"full_attention\" "
                                     "only"));
   }
   if (const json *drop = r.get("attention_dropout");
       drop && !(drop->is_number() && drop->get<double>() == 0.0))
-    return r.error(absl::StrCat("attention_dropout ", drop->dump(),
+    return r.error(absl::StrCat("attention_dropout ", briefJson(*drop),
                                 " is not supported; infir2 trains without "
                                 "dropout, as the recipe does"));
 
@@ -227,7 +232,7 @@ absl::StatusOr<Qwen2Config> parseQwen2Config(const std::string &text,
   if (!dtype->is_string() || (dtype->get<std::string>() != "bfloat16" &&
                               dtype->get<std::string>() != "float32" &&
                               dtype->get<std::string>() != "float16"))
-    return r.error(absl::StrCat("dtype ", dtype->dump(),
+    return r.error(absl::StrCat("dtype ", briefJson(*dtype),
                                 " is not one of \"bfloat16\", \"float32\", "
                                 "\"float16\""));
   c.dtype = dtype->get<std::string>();

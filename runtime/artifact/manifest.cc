@@ -6,6 +6,9 @@
 
 #include "runtime/artifact/manifest.h"
 
+#include <algorithm>
+#include <climits>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -53,6 +56,11 @@ public:
   int64_t integer(const json &v, const std::string &path) {
     if (!ok())
       return 0;
+    if (v.is_number_unsigned() &&
+        v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+      fail(path, "integer out of range");
+      return 0;
+    }
     if (v.is_number_integer())
       return v.get<int64_t>();
     fail(path, "expected an integer");
@@ -121,9 +129,16 @@ std::optional<AttrValue> attrValue(const json &v) {
     }
     return AttrValue(std::move(list));
   }
-  if (v.is_object() && v.size() == 1 && v.contains("splat") &&
-      v["splat"].is_number())
-    return AttrValue(Splat{v["splat"].get<double>()});
+  if (v.is_object() && v.size() == 1 && v.contains("splat")) {
+    const json &x = v["splat"];
+    if (x.is_number())
+      return AttrValue(Splat{x.get<double>()});
+    // JSON has no infinities or NaN; the writer spells them.
+    if (x == "inf" || x == "-inf" || x == "nan")
+      return AttrValue(Splat{x == "nan"   ? std::nan("")
+                             : x == "inf" ? HUGE_VAL
+                                          : -HUGE_VAL});
+  }
   return std::nullopt;
 }
 } // namespace
@@ -154,10 +169,11 @@ absl::StatusOr<Manifest> parseManifest(const std::string &text,
   if (r.ok() && schema != kSchemaName)
     r.fail("manifest.schema",
            absl::StrCat("'", schema, "' is not '", kSchemaName, "'"));
-  m.version = static_cast<int>(r.integer(root, "manifest", "version"));
-  if (r.ok() && m.version != kSchemaVersion)
+  const int64_t version = r.integer(root, "manifest", "version");
+  m.version = static_cast<int>(std::clamp<int64_t>(version, -1, INT32_MAX));
+  if (r.ok() && version != kSchemaVersion)
     r.fail("manifest.version",
-           absl::StrCat("schema version ", m.version,
+           absl::StrCat("schema version ", version,
                         " is not the version this runtime reads (",
                         kSchemaVersion,
                         "); recompile the artifact with this release's "
@@ -184,9 +200,17 @@ absl::StatusOr<Manifest> parseManifest(const std::string &text,
       if (r.ok() && b.id != static_cast<int64_t>(i))
         r.fail(path + ".id", absl::StrCat("is ", b.id, ", expected ", i,
                                           " (ids are dense and in order)"));
-      for (int64_t d : b.shape)
+      std::vector<int64_t> staticDims;
+      for (int64_t d : b.shape) {
         if (r.ok() && d < -1)
           r.fail(path + ".shape", "dimensions are >= 0, or -1 for dynamic");
+        if (d >= 0)
+          staticDims.push_back(d);
+      }
+      // Static sizes must fit a 64-bit byte count (2^62 bytes).
+      std::optional<int64_t> count = elementCount(staticDims);
+      if (r.ok() && (!count || *count > (int64_t{1} << 62) / 8))
+        r.fail(path + ".shape", "is too large");
       m.buffers.push_back(std::move(b));
     }
   }
@@ -200,7 +224,8 @@ absl::StatusOr<Manifest> parseManifest(const std::string &text,
       break;
     EntryPoint ep;
     ep.name = r.str(ej, epath, "name");
-    std::vector<bool> defined(numBuffers, false);
+    std::vector<bool> defined(numBuffers, false), external(numBuffers, false);
+    std::map<int64_t, std::string> freedAt; // buffer -> the step that freed it
     auto checkId = [&](int64_t id, const std::string &path) {
       if (r.ok() && (id < 0 || id >= numBuffers))
         r.fail(path, absl::StrCat("buffer ", id, " does not exist (there are ",
@@ -220,6 +245,9 @@ absl::StatusOr<Manifest> parseManifest(const std::string &text,
         r.fail(path, absl::StrCat("buffer ", id,
                                   " is read before it is "
                                   "defined"));
+      else if (r.ok() && freedAt.count(id))
+        r.fail(path, absl::StrCat("buffer ", id, " is read after ", freedAt[id],
+                                  " freed it"));
     };
     auto bindings = [&](const char *key, std::vector<Binding> &out,
                         bool defines) {
@@ -230,8 +258,11 @@ absl::StatusOr<Manifest> parseManifest(const std::string &text,
           return;
         Binding b{r.str((*list)[i], path, "name"),
                   r.integer((*list)[i], path, "buffer")};
-        if (defines)
+        if (defines) {
           define(b.buffer, path + ".buffer");
+          if (r.ok())
+            external[b.buffer] = true;
+        }
         out.push_back(std::move(b));
       }
     };
@@ -248,6 +279,8 @@ absl::StatusOr<Manifest> parseManifest(const std::string &text,
         p.dtype = r.dtype(pj, path);
         p.shape = r.ints(pj, path, "shape");
         define(p.buffer, path + ".buffer");
+        if (r.ok())
+          external[p.buffer] = true;
         if (r.ok() && (m.buffers[p.buffer].dtype != p.dtype ||
                        m.buffers[p.buffer].shape != p.shape))
           r.fail(path, absl::StrCat("dtype/shape differ from buffer ", p.buffer,
@@ -285,8 +318,16 @@ absl::StatusOr<Manifest> parseManifest(const std::string &text,
           use(id, path + ".operands");
         for (int64_t id : s.results)
           define(id, path + ".results");
-        for (int64_t id : s.free)
+        for (int64_t id : s.free) {
           use(id, path + ".free");
+          if (r.ok() && external[id])
+            r.fail(path + ".free",
+                   absl::StrCat("buffer ", id,
+                                " is an input or a parameter, which the "
+                                "caller owns"));
+          if (r.ok())
+            freedAt[id] = path;
+        }
         if (const json *attrs = r.field(sj, path, "attrs");
             attrs && r.object(*attrs, path + ".attrs")) {
           for (auto it = attrs->begin(); it != attrs->end() && r.ok(); ++it) {
@@ -294,7 +335,7 @@ absl::StatusOr<Manifest> parseManifest(const std::string &text,
             if (!v)
               r.fail(absl::StrCat(path, ".attrs.", it.key()),
                      "expected a number, bool, string, integer list or "
-                     "{\"splat\": number}");
+                     "{\"splat\": number | \"inf\" | \"-inf\" | \"nan\"}");
             else
               s.attrs.emplace(it.key(), std::move(*v));
           }

@@ -6,6 +6,9 @@
 
 #include "runtime/cpu/executor.h"
 
+#include <cmath>
+#include <cstdint>
+#include <new>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -160,6 +163,87 @@ private:
   absl::Status status_;
 };
 
+bool isNumeric(DType d) { return isFloat(d) || isIndex(d); }
+bool isCastable(DType d) { return isNumeric(d) || d == DType::kBool; }
+
+/// The dtype rules of each op (the graph dialect's type constraints), checked
+/// on the artifact's buffers so that kernels only ever see what they handle.
+absl::Status checkTypes(const PreparedStep &ps,
+                        const std::vector<artifact::Buffer> &buffers) {
+  const artifact::Step &s = *ps.step;
+  auto in = [&](size_t i) { return buffers[s.operands[i]].dtype; };
+  const DType out = buffers[s.results[0]].dtype;
+  bool ok = true;
+  auto need = [&](bool condition) { ok = ok && condition; };
+  auto allFloat = [&]() {
+    for (size_t i = 0; i < s.operands.size(); ++i)
+      need(isFloat(in(i)));
+  };
+  switch (ps.kind) {
+  case OpKind::kEmbedding:
+    need(isFloat(in(0)) && isIndex(in(1)) && out == in(0));
+    break;
+  case OpKind::kLinear:
+  case OpKind::kMatmul:
+  case OpKind::kRmsNorm:
+    allFloat();
+    need(isFloat(out));
+    break;
+  case OpKind::kRope:
+    need(isFloat(in(0)) && isIndex(in(1)) && out == in(0));
+    break;
+  case OpKind::kAttention:
+    need(isFloat(in(0)) && isFloat(in(1)) && isFloat(in(2)) &&
+         in(3) == DType::kI32 && out == in(0));
+    break;
+  case OpKind::kCrossEntropy:
+    need(in(0) == DType::kF32 && isIndex(in(1)) && in(2) == DType::kF32 &&
+         out == DType::kF32);
+    break;
+  case OpKind::kUnary:
+    need((ps.unary == UnaryKind::kNeg ? isNumeric(in(0)) : isFloat(in(0))) &&
+         out == in(0));
+    break;
+  case OpKind::kSwiglu:
+    need(isFloat(in(0)) && in(1) == in(0) && out == in(0));
+    break;
+  case OpKind::kBinary:
+    need(isNumeric(in(0)) && in(1) == in(0) && out == in(0));
+    break;
+  case OpKind::kReduce:
+    need((ps.reduce == ReduceKind::kMean ? isFloat(in(0)) : isNumeric(in(0))) &&
+         out == in(0));
+    break;
+  case OpKind::kCast:
+    need(isCastable(in(0)) && isCastable(out));
+    break;
+  case OpKind::kReshape:
+  case OpKind::kTranspose:
+  case OpKind::kBroadcast:
+  case OpKind::kSlice:
+  case OpKind::kConcat:
+    for (size_t i = 0; i < s.operands.size(); ++i)
+      need(ps.kind == OpKind::kBroadcast && i == 1 ? true : in(i) == out);
+    break;
+  case OpKind::kSplat:
+    need(isCastable(out));
+    if (isIndex(out) &&
+        !(std::isfinite(ps.number) && std::fabs(ps.number) < 0x1p62))
+      return absl::InvalidArgumentError(
+          absl::StrCat(where(s, ps.index), ": the constant ", ps.number,
+                       " does not fit ", dtypeName(out)));
+    break;
+  }
+  if (ok)
+    return absl::OkStatus();
+  std::string types;
+  for (size_t i = 0; i < s.operands.size(); ++i)
+    absl::StrAppend(&types, i ? ", " : "", dtypeName(in(i)));
+  return absl::InvalidArgumentError(
+      absl::StrCat(where(s, ps.index), ": operand dtypes (", types, ") -> ",
+                   dtypeName(out), " are not ones this op takes"));
+}
+
 bool staticShapeMatches(const std::vector<int64_t> &declared,
                         const std::vector<int64_t> &actual) {
   if (declared.size() != actual.size())
@@ -269,6 +353,8 @@ Program::create(const artifact::Manifest &manifest, const std::string &entry) {
     }
     if (!attrs.status().ok())
       return attrs.status();
+    if (absl::Status st = checkTypes(ps, p->buffers_); !st.ok())
+      return st;
     p->steps_.push_back(std::move(ps));
   }
   return p;
@@ -276,6 +362,10 @@ Program::create(const artifact::Manifest &manifest, const std::string &entry) {
 
 absl::Status
 Program::bindParameters(std::shared_ptr<const io::Checkpoint> checkpoint) {
+  // A failed bind leaves the program unbound, never half old, half new.
+  bound_ = false;
+  params_.assign(buffers_.size(), Tensor());
+  f32Weights_.clear();
   std::set<std::string> used;
   for (const artifact::Parameter &param : entry_.parameters) {
     const io::TensorView *t = checkpoint->find(param.name);
@@ -301,7 +391,12 @@ Program::bindParameters(std::shared_ptr<const io::Checkpoint> checkpoint) {
                  ? "; block-FP8 checkpoints must be dequantized first"
                  : "")));
     }
-    Tensor view = Tensor::view(t->dtype, t->shape, t->data, checkpoint);
+    // safetensors does not align tensors; kernels expect aligned elements.
+    const bool aligned =
+        reinterpret_cast<uintptr_t>(t->data) % dtypeSize(t->dtype) == 0;
+    Tensor view = aligned
+                      ? Tensor::view(t->dtype, t->shape, t->data, checkpoint)
+                      : Tensor::copyOf(t->dtype, t->shape, t->data);
     params_[param.buffer] =
         t->dtype == param.dtype ? view : *cast(view, param.dtype);
   }
@@ -410,7 +505,15 @@ Program::run(const std::map<std::string, Tensor> &inputs) const {
   }
   for (const PreparedStep &ps : steps_) {
     const artifact::Step &s = *ps.step;
-    absl::StatusOr<Tensor> out = execute(ps, values);
+    absl::StatusOr<Tensor> out = absl::InternalError("not run");
+    try {
+      out = execute(ps, values);
+    } catch (const std::bad_alloc &) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(where(s, ps.index), ": out of memory for its result (",
+                       dtypeName(buffers_[s.results[0]].dtype), " ",
+                       formatShape(buffers_[s.results[0]].shape), ")"));
+    }
     if (!out.ok())
       return absl::Status(
           out.status().code(),

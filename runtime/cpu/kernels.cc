@@ -227,14 +227,17 @@ absl::StatusOr<Tensor> linear(const Tensor &x, const Tensor &w,
     return s;
   if (absl::Status s = needFloat(w, "linear weight"); !s.ok())
     return s;
+  if (bias)
+    if (absl::Status s = needFloat(*bias, "linear bias"); !s.ok())
+      return s;
   if (x.rank() < 1 || w.rank() != 2 || x.dim(-1) != w.dim(1) ||
       (bias && (bias->rank() != 1 || bias->dim(0) != w.dim(0))))
     return invalid(absl::StrCat("linear: input ", shapeOf(x), ", weight ",
                                 shapeOf(w), bias ? ", bias " : "",
                                 bias ? shapeOf(*bias) : "",
                                 " do not fit [..., K] x [N, K] + [N]"));
-  const int64_t k = w.dim(1), n = w.dim(0),
-                m = x.numel() / std::max<int64_t>(k, 1);
+  const int64_t k = w.dim(1), n = w.dim(0);
+  const int64_t m = product(x.shape(), 0, x.shape().size() - 1);
   std::vector<int64_t> shape = x.shape();
   shape.back() = n;
   F32 xs(x), ws(w);
@@ -245,9 +248,13 @@ absl::StatusOr<Tensor> linear(const Tensor &x, const Tensor &w,
       Tensor b = toF32(*bias);
       for (int64_t r = 0; r < m; ++r)
         std::memcpy(y + r * n, b.data<float>(), static_cast<size_t>(n) * 4);
+    } else if (k == 0) {
+      std::fill_n(y, m * n, 0.0f);
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f,
-                xs.get(), k, ws.get(), k, bias ? 1.0f : 0.0f, y, n);
+    // An empty contraction (K = 0) sums nothing: y is the bias (or 0).
+    if (k > 0)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f,
+                  xs.get(), k, ws.get(), k, bias ? 1.0f : 0.0f, y, n);
   }
   return out.commit();
 }
@@ -299,6 +306,8 @@ absl::StatusOr<Tensor> matmul(const Tensor &lhs, const Tensor &rhs,
 absl::StatusOr<Tensor> rmsNorm(const Tensor &x, const Tensor &weight,
                                double epsilon, DType outType) {
   if (absl::Status s = needFloat(x, "rms_norm input"); !s.ok())
+    return s;
+  if (absl::Status s = needFloat(weight, "rms_norm weight"); !s.ok())
     return s;
   if (x.rank() < 1 || weight.rank() != 1 || weight.dim(0) != x.dim(-1))
     return invalid(absl::StrCat("rms_norm: weight ", shapeOf(weight),

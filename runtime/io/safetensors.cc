@@ -21,6 +21,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "runtime/base/json_text.h"
 
 namespace infir2::io {
 namespace {
@@ -117,8 +118,12 @@ writeAtomically(const std::string &path,
       size -= static_cast<size_t>(w);
     }
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int err = errno;
+  const bool synced = ::fsync(fd) == 0;
+  int err = errno;
+  const bool closed = ::close(fd) == 0;
+  if (!closed && synced)
+    err = errno;
+  if (!synced || !closed) {
     ::unlink(tmp.c_str());
     return absl::InternalError(
         absl::StrCat("cannot flush ", tmp, ": ", std::strerror(err)));
@@ -159,6 +164,10 @@ SafetensorsFile::open(const std::string &path) {
   if (::fstat(fd, &st) != 0) {
     ::close(fd);
     return fileError(path, absl::StrCat("cannot stat: ", std::strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return fileError(path, "is not a regular file");
   }
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (size < 8) {
@@ -239,7 +248,7 @@ SafetensorsFile::open(const std::string &path) {
       int64_t v;
       if (!nonNegativeInt(d, v))
         return tensorError(path, name,
-                           absl::StrCat("shape ", shapeIt->dump(),
+                           absl::StrCat("shape ", briefJson(*shapeIt),
                                         " has an entry that is not a "
                                         "non-negative integer (R4)"));
       shape.push_back(v);
@@ -252,7 +261,11 @@ SafetensorsFile::open(const std::string &path) {
       return tensorError(path, name,
                          "data_offsets is not a pair of non-negative "
                          "integers (R5)");
-    if (begin > end || static_cast<uint64_t>(end) > dataSize)
+    if (begin > end)
+      return tensorError(path, name,
+                         absl::StrCat("data_offsets [", begin, ", ", end,
+                                      "] end before they begin (R5)"));
+    if (static_cast<uint64_t>(end) > dataSize)
       return tensorError(path, name,
                          absl::StrCat("data_offsets [", begin, ", ", end,
                                       "] lie outside the ", dataSize,
@@ -361,11 +374,12 @@ Checkpoint::open(const std::string &dir) {
     return ckpt;
   }
 
+  const std::string indexPath = index.string();
   std::ifstream in(index);
   std::stringstream text;
-  text << in.rdbuf();
+  if (!fs::is_regular_file(index, ec) || !(in && text << in.rdbuf()))
+    return fileError(indexPath, "cannot read it (not a readable file)");
   json j = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  const std::string indexPath = index.string();
   if (j.is_discarded() || !j.is_object())
     return fileError(indexPath, "not a JSON object");
   auto mapIt = j.find("weight_map");
@@ -435,6 +449,9 @@ writeSafetensors(const std::string &path,
     if (t.name == "__metadata__" || !seen.insert(t.name).second)
       return absl::InvalidArgumentError(absl::StrCat(
           path, ": tensor name '", t.name, "' is reserved or repeated"));
+    if (firstInvalidUtf8(t.name) >= 0)
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": tensor name '", t.name, "' is not UTF-8"));
     std::optional<int64_t> count = elementCount(t.shape);
     if (!count || *count * dtypeSize(t.dtype) != t.nbytes)
       return absl::InvalidArgumentError(absl::StrCat(
@@ -445,7 +462,10 @@ writeSafetensors(const std::string &path,
                       {"data_offsets", {offset, offset + t.nbytes}}};
     offset += t.nbytes;
   }
-  std::string text = header.dump();
+  // Metadata values are free text (e.g. a path); bytes that are not UTF-8
+  // become U+FFFD rather than fail the write.
+  std::string text =
+      header.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
   text.append((8 - text.size() % 8) % 8, ' ');
   uint8_t length[8];
   uint64_t n = text.size();
@@ -466,13 +486,26 @@ absl::Status writeCheckpoint(const std::string &dir,
   if (ec)
     return absl::InternalError(
         absl::StrCat("cannot create ", dir, ": ", ec.message()));
-  // A stale index would shadow a new single file.
-  fs::remove(fs::path(dir) / kIndexName, ec);
   int64_t total = 0;
   for (const TensorData &t : tensors)
     total += t.nbytes;
+  // Stale files first: an old index would shadow a new single file, and an
+  // old single file would be loaded if we crashed before the new index is
+  // written (shards without an index are not loadable, which is the point).
+  auto removeStale = [&](const char *name) -> absl::Status {
+    std::error_code rec;
+    fs::remove(fs::path(dir) / name, rec);
+    if (rec)
+      return absl::InternalError(absl::StrCat(
+          "cannot remove the stale ", name, " in ", dir, ": ", rec.message()));
+    return absl::OkStatus();
+  };
+  if (absl::Status s = removeStale(kIndexName); !s.ok())
+    return s;
   if (total <= maxShardBytes)
     return writeSafetensors((fs::path(dir) / kSingleName).string(), tensors);
+  if (absl::Status s = removeStale(kSingleName); !s.ok())
+    return s;
 
   std::vector<std::vector<TensorData>> shards(1);
   int64_t current = 0;

@@ -7,11 +7,13 @@
 #include "runtime/lm/logits.h"
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "runtime/base/json_text.h"
 
 namespace infir2::lm {
 absl::StatusOr<PackedBatch>
@@ -60,9 +62,11 @@ packSequences(const std::vector<Sequence> &sequences) {
 }
 
 absl::StatusOr<std::vector<Sequence>> readTokenFile(const std::string &path) {
+  std::error_code ec;
   std::ifstream in(path);
-  if (!in)
-    return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  if (!in || !std::filesystem::is_regular_file(path, ec))
+    return absl::NotFoundError(
+        absl::StrCat(path, ": cannot open (not a readable file)"));
   std::vector<Sequence> out;
   std::string line;
   for (int64_t lineNo = 1; std::getline(in, line); ++lineNo) {
@@ -83,7 +87,7 @@ absl::StatusOr<std::vector<Sequence>> readTokenFile(const std::string &path) {
       if (!v.is_number_integer() || v.get<int64_t>() < 0 ||
           v.get<int64_t>() > std::numeric_limits<int32_t>::max())
         return absl::InvalidArgumentError(
-            absl::StrCat(where(), "element ", k, " (", v.dump(),
+            absl::StrCat(where(), "element ", k, " (", briefJson(v),
                          ") is not a token id (a non-negative integer)"));
       seq.push_back(static_cast<int32_t>(v.get<int64_t>()));
     }
@@ -119,13 +123,29 @@ evaluate(const cpu::Program &program, const std::vector<Sequence> &sequences) {
                    {"loss_mask", batch->lossMask}});
   if (!outputs.ok())
     return outputs.status();
-  for (const char *name : {"logits", "token_nll", "nll_sum", "token_count"})
-    if (!outputs->count(name) || (*outputs)[name].dtype() != DType::kF32)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the entry point '", program.entryPoint().name,
-          "' has no f32 output '", name, "'; is it a language-model forward?"));
-  const cpu::Tensor &logits = (*outputs)["logits"];
-  const cpu::Tensor &nll = (*outputs)["token_nll"];
+  // The entry point's outputs, checked against the batch before any copy.
+  const int64_t total = batch->tokenIds.numel();
+  auto output = [&](const char *name, std::vector<int64_t> shape,
+                    const cpu::Tensor *&out) -> absl::Status {
+    auto it = outputs->find(name);
+    if (it == outputs->end() || it->second.dtype() != DType::kF32 ||
+        !it->second.defined() || it->second.rank() != (int64_t)shape.size() ||
+        (shape.size() > 0 && it->second.dim(0) != shape[0]))
+      return absl::InvalidArgumentError(
+          absl::StrCat("the entry point '", program.entryPoint().name,
+                       "' has no f32 ", formatShape(shape), " output '", name,
+                       "' (-1: any); is it a language-model forward?"));
+    out = &it->second;
+    return absl::OkStatus();
+  };
+  const cpu::Tensor *logitsOut, *nllOut, *sumOut, *countOut;
+  for (absl::Status s :
+       {output("logits", {total, -1}, logitsOut),
+        output("token_nll", {total}, nllOut), output("nll_sum", {}, sumOut),
+        output("token_count", {}, countOut)})
+    if (!s.ok())
+      return s;
+  const cpu::Tensor &logits = *logitsOut, &nll = *nllOut;
   const int64_t vocab = logits.dim(1);
   EvaluateResult result;
   for (size_t i = 0; i < sequences.size(); ++i) {
@@ -138,8 +158,8 @@ evaluate(const cpu::Program &program, const std::vector<Sequence> &sequences) {
         cpu::Tensor::copyOf(DType::kF32, {len - 1}, nll.data<float>() + off);
     result.sequences.push_back(std::move(o));
   }
-  result.nllSum = (*outputs)["nll_sum"].data<float>()[0];
-  result.tokenCount = (*outputs)["token_count"].data<float>()[0];
+  result.nllSum = sumOut->data<float>()[0];
+  result.tokenCount = countOut->data<float>()[0];
   return result;
 }
 } // namespace infir2::lm

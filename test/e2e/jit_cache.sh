@@ -31,4 +31,15 @@ bf16=$("$infir2" logits --model "$model" --input "$model/tokens.jsonl" \
   --output "$work/out.safetensors" --precision bf16 2>&1) || fail "bf16: $bf16"
 count=$(ls "$INFIR2_CACHE_DIR/artifacts" | wc -l)
 [[ $count -eq 2 ]] || fail "fp32 and bf16 should be two entries, found $count"
-echo "jit_cache: PASS (compile, reuse, recompile a corrupted entry, one entry per precision)"
+# Concurrent first uses of one key: both succeed, one entry, no leftovers.
+rm -rf "$INFIR2_CACHE_DIR"
+for i in 1 2 3; do
+  "$infir2" logits --model "$model" --input "$model/tokens.jsonl" \
+    --output "$work/out$i.safetensors" >"$work/log$i" 2>&1 &
+done
+for i in 1 2 3; do
+  wait -n || fail "a concurrent run failed: $(cat "$work"/log*)"
+done
+count=$(ls -A "$INFIR2_CACHE_DIR/artifacts" | wc -l)
+[[ $count -eq 1 ]] || fail "concurrent runs left $(ls -A "$INFIR2_CACHE_DIR/artifacts")"
+echo "jit_cache: PASS (compile, reuse, recompile a corrupted entry, one entry per precision, concurrent first use)"

@@ -7,18 +7,33 @@
 
 #include "tools/infir2/jit.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "runtime/artifact/manifest.h"
+#include "frontends/hf/Qwen2Config.h"
 
 #ifdef INFIR2_RUNNER_HAS_COMPILER
 #include "compiler/driver/Compile.h"
 #endif
 
 namespace infir2::runner {
+namespace {
+namespace fs = std::filesystem;
+
+/// The manifest of |dir| when it is a complete cache entry for |key|.
+std::optional<artifact::Manifest> cachedEntry(const fs::path &dir,
+                                              const std::string &key) {
+  absl::StatusOr<artifact::Manifest> m = artifact::loadManifest(dir.string());
+  if (m.ok() && m->modelKey == key)
+    return std::move(*m);
+  return std::nullopt;
+}
+} // namespace
+
 std::string cacheRoot() {
   if (const char *dir = std::getenv("INFIR2_CACHE_DIR"); dir && *dir)
     return dir;
@@ -42,7 +57,20 @@ resolveArtifact(const ArtifactRequest &request) {
           "the artifact ", request.artifactDir, " was compiled for precision ",
           m->precision, ", not ", request.precision, "; pass --precision ",
           m->precision, " or recompile"));
+    if (m->modelFamily == "qwen2") {
+      absl::StatusOr<Qwen2Config> config = loadQwen2Config(request.modelDir);
+      if (!config.ok())
+        return config.status();
+      if (config->canonical() != m->modelConfig)
+        return absl::InvalidArgumentError(absl::StrCat(
+            "the artifact ", request.artifactDir,
+            " was compiled for another config.json:\n  artifact: ",
+            m->modelConfig, "\n  model:    ", config->canonical(),
+            "\nrecompile it: infir2c --model ", request.modelDir,
+            " --emit artifact --precision ", request.precision, " -o ART"));
+    }
     out.dir = request.artifactDir;
+    out.manifest = std::move(*m);
     return out;
   }
 #ifdef INFIR2_RUNNER_HAS_COMPILER
@@ -54,26 +82,51 @@ resolveArtifact(const ArtifactRequest &request) {
   if (!key.ok())
     return key.status();
   out.key = *key;
-  out.dir = absl::StrCat(cacheRoot(), "/artifacts/", *key);
+  const fs::path entries = fs::path(cacheRoot()) / "artifacts";
+  const fs::path entry = entries / *key;
+  out.dir = entry.string();
   // A cache entry is reused only when it parses and carries the same key;
   // anything else (a partial copy, an older schema) is compiled over.
-  absl::StatusOr<artifact::Manifest> cached = artifact::loadManifest(out.dir);
-  if (cached.ok() && cached->modelKey == *key)
+  if (std::optional<artifact::Manifest> m = cachedEntry(entry, *key)) {
+    out.manifest = std::move(*m);
     return out;
+  }
   std::error_code ec;
-  std::filesystem::create_directories(absl::StrCat(cacheRoot(), "/artifacts"),
-                                      ec);
+  fs::create_directories(entries, ec);
   if (ec)
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot create the artifact cache under ", cacheRoot(),
+    return absl::InternalError(
+        absl::StrCat("cannot create the artifact cache ", entries.string(),
                      ": ", ec.message(), "; set INFIR2_CACHE_DIR"));
+  // Compile into a private directory, then rename it into place: another
+  // process compiling the same key at the same time either finds our entry
+  // or we find its, and nobody reads a half-written one.
+  const fs::path staging = entries / absl::StrCat(*key, ".jit.", ::getpid());
   auto start = std::chrono::steady_clock::now();
-  if (absl::Status s = compileArtifact(options, out.dir); !s.ok())
+  if (absl::Status s = compileArtifact(options, staging.string()); !s.ok())
     return s;
-  out.compiled = true;
   out.compileSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
+  if (fs::exists(entry, ec) && !cachedEntry(entry, *key))
+    fs::remove_all(entry, ec); // a corrupt entry
+  fs::rename(staging, entry, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove_all(staging, ignored);
+    if (std::optional<artifact::Manifest> m = cachedEntry(entry, *key)) {
+      out.manifest = std::move(*m); // another process installed it first
+      return out;
+    }
+    return absl::InternalError(absl::StrCat(
+        "cannot install the artifact ", entry.string(), ": ", ec.message()));
+  }
+  std::optional<artifact::Manifest> m = cachedEntry(entry, *key);
+  if (!m)
+    return absl::InternalError(
+        absl::StrCat("the artifact just compiled into ", entry.string(),
+                     " does not load; please report this"));
+  out.manifest = std::move(*m);
+  out.compiled = true;
   return out;
 #else
   return absl::FailedPreconditionError(

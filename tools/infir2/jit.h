@@ -15,6 +15,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "runtime/artifact/manifest.h"
 
 namespace infir2::runner {
 struct ArtifactRequest {
@@ -25,15 +26,18 @@ struct ArtifactRequest {
 
 struct ResolvedArtifact {
   std::string dir;
-  std::string key;       ///< the cache key (empty for an explicit dir)
-  bool compiled = false; ///< compiled by this call
+  artifact::Manifest manifest; ///< the loaded manifest.json
+  std::string key;             ///< the cache key (empty for an explicit dir)
+  bool compiled = false;       ///< compiled by this call
   double compileSeconds = 0;
 };
 
 /// $INFIR2_CACHE_DIR, else $XDG_CACHE_HOME/infir2, else ~/.cache/infir2.
 std::string cacheRoot();
 
-/// The artifact directory to load for |request|, compiling it if needed.
+/// The artifact to load for |request|, compiling it if needed. An explicit
+/// artifact must have been compiled from the same config.json (rope_theta
+/// or eps differences would not show in the parameter shapes).
 absl::StatusOr<ResolvedArtifact>
 resolveArtifact(const ArtifactRequest &request);
 } // namespace infir2::runner

@@ -113,12 +113,8 @@ int runLogits(int argc, char **argv) {
     std::fprintf(stderr, "infir2 logits: using artifact %s\n",
                  art->dir.c_str());
 
-  absl::StatusOr<artifact::Manifest> manifest =
-      artifact::loadManifest(art->dir);
-  if (!manifest.ok())
-    return fail(std::string(manifest.status().message()));
   absl::StatusOr<std::unique_ptr<cpu::Program>> program =
-      cpu::Program::create(*manifest, "forward");
+      cpu::Program::create(art->manifest, "forward");
   if (!program.ok())
     return fail(std::string(program.status().message()));
   if (absl::Status s = (*program)->bindParameters(

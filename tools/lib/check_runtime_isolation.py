@@ -3,8 +3,8 @@
 
 Reads the header dependencies Ninja recorded for every object it compiled
 (`ninja -t deps`) and the compile commands (compile_commands.json) of a build
-directory. For each runtime object (runtime/, tools/infir2/,
-test/unit/runtime/; every object with --all) it fails if
+directory. For each runtime object (runtime/, frontends/hf/,
+tools/infir2/, test/unit/runtime/; every object with --all) it fails if
 
   * any recorded header lies in an llvm/, llvm-c/, mlir/ or mlir-c/ include
     directory or under an llvm-<N> installation, or
@@ -22,7 +22,8 @@ import re
 import subprocess
 import sys
 
-RUNTIME_PREFIXES = ("runtime/", "tools/infir2/", "test/unit/runtime/")
+RUNTIME_PREFIXES = ("runtime/", "frontends/hf/", "tools/infir2/",
+                    "test/unit/runtime/")
 LLVM_PATH = re.compile(r"(^|/)(llvm|llvm-c|mlir|mlir-c)/|/llvm-\d+(/|$)")
 LLVM_FLAGS = ("-fno-exceptions", "-fno-rtti")
 LLVM_LIBS = re.compile(r"(libLLVM|libMLIR|-lLLVM|-lMLIR)")

@@ -214,6 +214,24 @@ TEST_F(ExecutorTest, RejectsWhatTheCpuCannotRun) {
   EXPECT_CONTAINS(createError(j), "FP8 linear layers");
 }
 
+TEST_F(ExecutorTest, RejectsDtypesAnOpDoesNotTake) {
+  json j = program();
+  j["buffers"][4]["dtype"] = "BF16"; // mul's result must be its operands'
+  EXPECT_CONTAINS(createError(j), "step 2 (graph.mul at scale): operand dtypes "
+                                  "(F32, F32) -> BF16 are not ones this op "
+                                  "takes");
+  j = program();
+  j["buffers"][5]["dtype"] = "I32";
+  j["entry_points"][0]["steps"][3] = {
+      {"kind", "op"},
+      {"op", "arith.constant"},
+      {"operands", json::array()},
+      {"results", {5}},
+      {"attrs", {{"value", {{"splat", "nan"}}}}},
+      {"free", json::array()}};
+  EXPECT_CONTAINS(createError(j), "the constant nan does not fit I32");
+}
+
 TEST(LmPacking, PacksSequencesBackToBack) {
   auto b = lm::packSequences({{5, 6, 7}, {8}, {9, 10}});
   ASSERT_TRUE(b.ok()) << b.status();

@@ -6,6 +6,7 @@
 
 #include "runtime/artifact/manifest.h"
 
+#include <cmath>
 #include <string>
 
 #include "nlohmann/json.hpp"
@@ -109,6 +110,44 @@ TEST(Manifest, RejectsDoubleDefinitionsAndBadIds) {
   j["buffers"][2]["id"] = 7;
   EXPECT_NE(error(j).find("buffers[2].id: is 7, expected 2"),
             std::string::npos);
+}
+
+TEST(Manifest, RejectsReadsAfterFreeAndFreeingInputs) {
+  json j = valid();
+  j["entry_points"][0]["steps"][0]["free"] = json::array({2});
+  EXPECT_NE(error(j).find("buffer 2 is read after entry_points[0].steps[0] "
+                          "freed it"),
+            std::string::npos);
+  j = valid();
+  j["entry_points"][0]["steps"][1]["free"] = json::array({0});
+  EXPECT_NE(error(j).find("buffer 0 is an input or a parameter"),
+            std::string::npos);
+  j = valid();
+  j["entry_points"][0]["steps"][1]["free"] = json::array({3});
+  EXPECT_NE(error(j).find("outputs[0].buffer: buffer 3 is read after"),
+            std::string::npos);
+}
+
+TEST(Manifest, RejectsOutOfRangeIntegersAndShapes) {
+  json j = valid();
+  j["version"] = 4294967297ll; // 2^32 + 1 must not pass for 1
+  EXPECT_NE(error(j).find("schema version 4294967297"), std::string::npos);
+  j = valid();
+  j["entry_points"][0]["outputs"][0]["buffer"] = 18446744073709551615ull;
+  EXPECT_NE(error(j).find("integer out of range"), std::string::npos);
+  j = valid();
+  j["buffers"][1]["shape"] = {int64_t{1} << 40, int64_t{1} << 40};
+  EXPECT_NE(error(j).find("buffers[1].shape: is too large"), std::string::npos);
+}
+
+TEST(Manifest, ReadsNonFiniteSplats) {
+  json j = valid();
+  j["entry_points"][0]["steps"][0]["attrs"]["value"] = {{"splat", "-inf"}};
+  auto m = parseManifest(j.dump(), "m");
+  ASSERT_TRUE(m.ok()) << m.status();
+  const auto *v = m->entryPoints[0].steps[0].attr("value");
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(std::get<infir2::artifact::Splat>(*v).value, -HUGE_VAL);
 }
 
 TEST(Manifest, RejectsBadFieldTypes) {

@@ -168,7 +168,7 @@ TEST_F(SafetensorsTest, R4NegativeShape) {
       raw("shape.safetensors",
           R"({"w":{"dtype":"F32","shape":[2,-1],"data_offsets":[0,8]}})",
           std::string(8, '\0')));
-  EXPECT_NE(e.find("tensor 'w': shape [2,-1] has an entry that is not a "
+  EXPECT_NE(e.find("tensor 'w': shape [2, -1] has an entry that is not a "
                    "non-negative integer (R4)"),
             std::string::npos)
       << e;
@@ -184,6 +184,50 @@ TEST_F(SafetensorsTest, R5TruncatedData) {
                    "data section (R5)"),
             std::string::npos)
       << e;
+}
+
+TEST_F(SafetensorsTest, R5OffsetsBackwards) {
+  std::string e =
+      errorOf(raw("back.safetensors",
+                  R"({"w":{"dtype":"U8","shape":[4],"data_offsets":[8,4]}})",
+                  std::string(8, '\0')));
+  EXPECT_NE(e.find("data_offsets [8, 4] end before they begin (R5)"),
+            std::string::npos)
+      << e;
+}
+
+TEST_F(SafetensorsTest, DeeplyNestedHeaderValuesAreReportedNotCrashed) {
+  // A 400 KB header nesting 200000 arrays: the message must elide it (a
+  // recursive dump would overflow the stack).
+  std::string shape = std::string(200000, '[') + std::string(200000, ']');
+  std::string e = errorOf(raw("deep.safetensors",
+                              R"({"w":{"dtype":"U8","shape":)" + shape +
+                                  R"(,"data_offsets":[0,0]}})",
+                              ""));
+  EXPECT_NE(e.find("shape [[[[...]]]] has an entry that is not a"),
+            std::string::npos)
+      << e.substr(0, 200);
+}
+
+TEST_F(SafetensorsTest, DirectoriesAreNotFiles) {
+  fs::create_directories(dir_ / "dir.safetensors");
+  EXPECT_NE(errorOf(path("dir.safetensors")).find("is not a regular file"),
+            std::string::npos);
+}
+
+TEST_F(SafetensorsTest, WriterChecksNamesAndKeepsFreeTextMetadata) {
+  uint8_t byte = 7;
+  absl::Status s = writeSafetensors(path("bad.safetensors"),
+                                    {{"w\xff", DType::kU8, {1}, &byte, 1}});
+  EXPECT_NE(std::string(s.message()).find("is not UTF-8"), std::string::npos)
+      << s;
+  ASSERT_TRUE(writeSafetensors(path("meta.safetensors"),
+                               {{"w", DType::kU8, {1}, &byte, 1}},
+                               {{"format", "pt"}, {"model", "/data/mod\xe9le"}})
+                  .ok());
+  auto f = SafetensorsFile::open(path("meta.safetensors"));
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ((*f)->metadata().at("model"), "/data/mod\xef\xbf\xbdle");
 }
 
 TEST_F(SafetensorsTest, R6WrongDtypeSize) {

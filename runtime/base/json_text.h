@@ -1,0 +1,47 @@
+//===- json_text.h - JSON values in error messages --------------*- C++ -*-===//
+//
+// Part of infir2. Header only; no dependencies beyond nlohmann-json.
+//
+// nlohmann's dump() recurses once per nesting level, so dumping untrusted
+// input (a safetensors header, a config.json) into a message could overflow
+// the stack on `[[[[...]]]]`. briefJson renders at most a few levels and
+// elements and elides the rest.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef INFIR2_RUNTIME_BASE_JSON_TEXT_H_
+#define INFIR2_RUNTIME_BASE_JSON_TEXT_H_
+
+#include <string>
+
+#include "nlohmann/json.hpp"
+
+namespace infir2 {
+template <typename Json>
+std::string briefJson(const Json &v, int depth = 0) {
+  constexpr int kMaxDepth = 3;
+  constexpr size_t kMaxElements = 8;
+  if (!v.is_structured())
+    return v.dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (depth >= kMaxDepth)
+    return v.is_array() ? "[...]" : "{...}";
+  std::string out = v.is_array() ? "[" : "{";
+  size_t i = 0;
+  for (auto it = v.begin(); it != v.end(); ++it, ++i) {
+    if (i == kMaxElements) {
+      out += ", ...";
+      break;
+    }
+    if (i > 0)
+      out += ", ";
+    if (v.is_object())
+      out +=
+          Json(it.key()).dump(-1, ' ', false, Json::error_handler_t::replace) +
+          ": ";
+    out += briefJson(*it, depth + 1);
+  }
+  return out + (v.is_array() ? "]" : "}");
+}
+} // namespace infir2
+
+#endif // INFIR2_RUNTIME_BASE_JSON_TEXT_H_

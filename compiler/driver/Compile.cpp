@@ -77,7 +77,8 @@ absl::StatusOr<std::unique_ptr<Built>> build(const CompileOptions &options) {
   mlir::Type elem = options.precision == Precision::kBf16
                         ? mlir::Type(b.getBF16Type())
                         : mlir::Type(b.getF32Type());
-  mlir::infir2::buildQwen2Forward(b, loc, *config, elem);
+  mlir::infir2::buildQwen2Forward(b, loc, *config, elem, "forward",
+                                  options.withLogits);
   return built;
 }
 
@@ -172,8 +173,8 @@ absl::StatusOr<std::string> artifactKey(const CompileOptions &options) {
     return config.status();
   std::string text = absl::StrCat(
       config->canonical(), "|precision=", precisionName(options.precision),
-      "|target=", options.target, "|infir2=", INFIR2_VERSION,
-      "|compiler=", INFIR2_COMPILER_FINGERPRINT,
+      "|target=", options.target, "|logits=", options.withLogits ? 1 : 0,
+      "|infir2=", INFIR2_VERSION, "|compiler=", INFIR2_COMPILER_FINGERPRINT,
       "|schema=", artifact::kSchemaVersion);
   return absl::StrFormat("%016x", fnv1a64(text));
 }

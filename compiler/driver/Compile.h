@@ -34,6 +34,9 @@ struct CompileOptions {
   Precision precision = Precision::kFp32;
   /// Execution target; "cpu" is the only one so far.
   std::string target = "cpu";
+  /// Whether the forward entry point returns the logits [T, V] besides the
+  /// loss (training does not need them).
+  bool withLogits = true;
   /// Apply MLIR's pass-manager command-line options (--mlir-print-ir-*,
   /// --mlir-timing, ...); only for tools that registered them.
   bool usePassManagerCLOptions = false;

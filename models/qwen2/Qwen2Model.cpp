@@ -49,7 +49,7 @@ std::vector<Qwen2Param> qwen2Parameters(const ::infir2::Qwen2Config &c) {
 
 func::FuncOp buildQwen2Forward(OpBuilder &b, Location loc,
                                const ::infir2::Qwen2Config &c, Type elem,
-                               StringRef name) {
+                               StringRef name, bool withLogits) {
   constexpr int64_t kDyn = ShapedType::kDynamic;
   Type i32 = b.getI32Type(), f32 = b.getF32Type();
   auto tensor = [](ArrayRef<int64_t> shape, Type e) -> Type {
@@ -64,18 +64,22 @@ func::FuncOp buildQwen2Forward(OpBuilder &b, Location loc,
                               tensor({kDyn}, f32)};
   for (const Qwen2Param &p : params)
     inputs.push_back(tensor(p.shape, elem));
-  SmallVector<Type> results = {tensor({kDyn, c.vocabSize}, f32),
-                               tensor({kDyn}, f32), tensor({}, f32),
+  SmallVector<Type> results = {tensor({kDyn}, f32), tensor({}, f32),
                                tensor({}, f32)};
+  SmallVector<const char *> outputNames = {"token_nll", "nll_sum",
+                                           "token_count"};
+  if (withLogits) {
+    results.insert(results.begin(), tensor({kDyn, c.vocabSize}, f32));
+    outputNames.insert(outputNames.begin(), "logits");
+  }
   auto fn =
       func::FuncOp::create(b, loc, name, b.getFunctionType(inputs, results));
   for (unsigned i = 0; i < 5; ++i)
     fn.setArgAttr(i, kInputAttr, b.getStringAttr(inputNames[i]));
   for (auto [i, p] : llvm::enumerate(params))
     fn.setArgAttr(5 + i, kParamAttr, b.getStringAttr(p.name));
-  const char *outputNames[] = {"logits", "token_nll", "nll_sum", "token_count"};
-  for (unsigned i = 0; i < 4; ++i)
-    fn.setResultAttr(i, kOutputAttr, b.getStringAttr(outputNames[i]));
+  for (auto [i, outName] : llvm::enumerate(outputNames))
+    fn.setResultAttr(i, kOutputAttr, b.getStringAttr(outName));
 
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(fn.addEntryBlock());
@@ -142,7 +146,10 @@ func::FuncOp buildQwen2Forward(OpBuilder &b, Location loc,
   Value sum = graph::ReduceSumOp::create(b, lossLoc, nll, ArrayRef<int64_t>{0});
   Value count =
       graph::ReduceSumOp::create(b, lossLoc, mask, ArrayRef<int64_t>{0});
-  func::ReturnOp::create(b, loc, ValueRange{logits, nll, sum, count});
+  SmallVector<Value> returned = {nll, sum, count};
+  if (withLogits)
+    returned.insert(returned.begin(), logits);
+  func::ReturnOp::create(b, loc, returned);
   return fn;
 }
 } // namespace mlir::infir2

@@ -40,7 +40,10 @@ struct Qwen2Param {
 /// layernorm, gate/up/down_proj, then model.norm and (untied) lm_head.
 std::vector<Qwen2Param> qwen2Parameters(const ::infir2::Qwen2Config &config);
 
-/// Builds `func.func @<name>` at |builder|'s insertion point. Parameters and
+/// Builds `func.func @<name>` at |builder|'s insertion point. Outputs:
+/// logits [T, V] f32 (unless |withLogits| is false: training needs only
+/// the loss, and the logits are the largest activation), token_nll [T],
+/// nll_sum and token_count (scalars, f32). Parameters and
 /// activations have |elementType| (f32 or bf16); RMSNorm statistics,
 /// softmax, logits and the loss are f32 (the graph ops' semantics).
 ///
@@ -49,7 +52,8 @@ std::vector<Qwen2Param> qwen2Parameters(const ::infir2::Qwen2Config &config);
 /// [S+1] i32, labels [T] i32, loss_mask [T] f32.
 func::FuncOp buildQwen2Forward(OpBuilder &builder, Location loc,
                                const ::infir2::Qwen2Config &config,
-                               Type elementType, StringRef name = "forward");
+                               Type elementType, StringRef name = "forward",
+                               bool withLogits = true);
 } // namespace mlir::infir2
 
 #endif // INFIR2_MODELS_QWEN2_QWEN2MODEL_H

@@ -35,6 +35,9 @@ static cl::opt<std::string> precision("precision", cl::init("fp32"),
                                       cl::desc("fp32 | bf16"));
 static cl::opt<std::string> target("target", cl::init("cpu"),
                                    cl::desc("Execution target: cpu"));
+static cl::opt<bool> logits("logits", cl::init(true),
+                            cl::desc("Return the logits besides the loss "
+                                     "(--logits=false: loss only)"));
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
@@ -48,8 +51,12 @@ int main(int argc, char **argv) {
     llvm::errs() << "infir2c: " << std::string(p.status().message()) << "\n";
     return 2;
   }
-  infir2::CompileOptions options{modelDir, *p, target,
-                                 /*usePassManagerCLOptions=*/true};
+  infir2::CompileOptions options;
+  options.modelDir = modelDir;
+  options.precision = *p;
+  options.target = target;
+  options.withLogits = logits;
+  options.usePassManagerCLOptions = true;
   if (emit == "graph") {
     auto text = infir2::emitGraph(options);
     if (!text.ok()) {

@@ -6,12 +6,15 @@
 
 #include "runtime/cpu/executor.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <new>
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "runtime/cpu/kernels.h"
 
 namespace infir2::cpu {
@@ -473,8 +476,26 @@ absl::StatusOr<Tensor> Program::execute(const PreparedStep &ps,
   return absl::InternalError("unhandled op kind");
 }
 
+std::string RunProfile::format() const {
+  std::vector<std::pair<std::string, Entry>> rows(byOp.begin(), byOp.end());
+  std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) {
+    return a.second.seconds > b.second.seconds;
+  });
+  double total = 0;
+  for (const auto &row : rows)
+    total += row.second.seconds;
+  std::string out = absl::StrFormat("%-22s %6s %10s %6s\n", "op", "steps",
+                                    "seconds", "share");
+  for (const auto &[op, e] : rows)
+    absl::StrAppendFormat(&out, "%-22s %6d %10.4f %5.1f%%\n", op, e.steps,
+                          e.seconds, total > 0 ? 100 * e.seconds / total : 0);
+  absl::StrAppendFormat(&out, "%-22s %6s %10.4f\n", "total", "", total);
+  return out;
+}
+
 absl::StatusOr<std::map<std::string, Tensor>>
-Program::run(const std::map<std::string, Tensor> &inputs) const {
+Program::run(const std::map<std::string, Tensor> &inputs,
+             RunProfile *profile) const {
   if (!bound_ && !entry_.parameters.empty())
     return absl::FailedPreconditionError(
         "the program's parameters are not bound (bindParameters)");
@@ -506,6 +527,7 @@ Program::run(const std::map<std::string, Tensor> &inputs) const {
   for (const PreparedStep &ps : steps_) {
     const artifact::Step &s = *ps.step;
     absl::StatusOr<Tensor> out = absl::InternalError("not run");
+    const auto start = std::chrono::steady_clock::now();
     try {
       out = execute(ps, values);
     } catch (const std::bad_alloc &) {
@@ -513,6 +535,13 @@ Program::run(const std::map<std::string, Tensor> &inputs) const {
           absl::StrCat(where(s, ps.index), ": out of memory for its result (",
                        dtypeName(buffers_[s.results[0]].dtype), " ",
                        formatShape(buffers_[s.results[0]].shape), ")"));
+    }
+    if (profile) {
+      RunProfile::Entry &e = profile->byOp[s.op];
+      e.steps += 1;
+      e.seconds += std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
     }
     if (!out.ok())
       return absl::Status(

@@ -25,6 +25,17 @@
 namespace infir2::cpu {
 struct PreparedStep;
 
+/// Where a run's time went: per op name, the steps run and their seconds.
+struct RunProfile {
+  struct Entry {
+    int64_t steps = 0;
+    double seconds = 0;
+  };
+  std::map<std::string, Entry> byOp;
+  /// A table, slowest op first.
+  std::string format() const;
+};
+
 class Program {
 public:
   /// Prepares entry point |entry| of |manifest| (target "cpu").
@@ -42,8 +53,10 @@ public:
 
   /// Runs the steps. |inputs| holds every entry-point input by name, with
   /// the buffer's dtype and rank and its static sizes.
+  /// With |profile|, each step's wall time is added to it.
   absl::StatusOr<std::map<std::string, Tensor>>
-  run(const std::map<std::string, Tensor> &inputs) const;
+  run(const std::map<std::string, Tensor> &inputs,
+      RunProfile *profile = nullptr) const;
 
   const artifact::EntryPoint &entryPoint() const { return entry_; }
 

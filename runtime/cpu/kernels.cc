@@ -18,6 +18,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/cpu/vmath.h"
 #include "runtime/numerics/convert.h"
 #include "runtime/numerics/parallel.h"
 
@@ -118,8 +119,6 @@ void roundTo(DType dtype, float *v, int64_t n) {
       v[i] = static_cast<float>(static_cast<_Float16>(v[i]));
   }
 }
-
-float siluF(float x) { return x / (1.0f + std::exp(-x)); }
 
 /// out[i...] = x[offset + sum_d i_d * strides[d]] for every index of
 /// |shape| (in elements): transpose, broadcast and slice are all this.
@@ -422,48 +421,50 @@ absl::StatusOr<Tensor> attention(const Tensor &q, const Tensor &k,
   F32 qs(q), ks(k), vs(v);
   F32Out out(q.dtype(), q.shape());
   const float alpha = static_cast<float>(scale);
-  // One task per (sequence, query head), one score row at a time.
-  parallelFor(numSeqs * hq, 1, [&](int64_t b, int64_t e) {
-    std::vector<float> scores;
-    for (int64_t task = b; task < e; ++task) {
-      const int64_t s = task / hq, head = task % hq, kvHead = head / group;
-      const int64_t start = cu[s], len = cu[s + 1] - cu[s];
-      scores.resize(static_cast<size_t>(len));
+  // Per (sequence, query head), blocks of query rows: S = alpha Q K^T and
+  // O = softmax(S) V through sgemm (alpha scales the finished dot product,
+  // as transformers' eager attention does), the softmax in between. A block
+  // needs the scores of its rows only: memory is O(block x T).
+  constexpr int64_t kBlock = 128;
+  std::vector<float> scores;
+  for (int64_t s = 0; s < numSeqs; ++s) {
+    const int64_t start = cu[s], len = cu[s + 1] - cu[s];
+    for (int64_t head = 0; head < hq && len > 0; ++head) {
+      const int64_t kvHead = head / group;
       const float *qp = qs.get() + (start * hq + head) * d;
       const float *kp = ks.get() + (start * hkv + kvHead) * d;
       const float *vp = vs.get() + (start * hkv + kvHead) * d;
       float *op = out.get() + (start * hq + head) * d;
-      for (int64_t i = 0; i < len; ++i) {
-        const int64_t limit = causal ? i + 1 : len;
-        const float *qi = qp + i * hq * d;
-        // The dot product first, then the scale, as transformers' eager
-        // attention does.
-        float mx = -std::numeric_limits<float>::infinity();
-        for (int64_t j = 0; j < limit; ++j) {
-          const float *kj = kp + j * hkv * d;
-          float acc[8] = {};
-          for (int64_t c = 0; c < d; ++c)
-            acc[c % 8] += qi[c] * kj[c];
-          float dot = ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
-                      ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-          scores[j] = dot * alpha;
-          mx = std::max(mx, scores[j]);
-        }
-        float sum = 0.0f;
-        for (int64_t j = 0; j < limit; ++j) {
-          scores[j] = std::exp(scores[j] - mx);
-          sum += scores[j];
-        }
-        float *oi = op + i * hq * d;
-        std::fill_n(oi, d, 0.0f);
-        for (int64_t j = 0; j < limit; ++j) {
-          const float p = scores[j] / sum, *vj = vp + j * hkv * d;
-          for (int64_t c = 0; c < d; ++c)
-            oi[c] += p * vj[c];
-        }
+      for (int64_t r0 = 0; r0 < len; r0 += kBlock) {
+        const int64_t rows = std::min(kBlock, len - r0);
+        const int64_t keys = causal ? r0 + rows : len;
+        scores.resize(static_cast<size_t>(rows * keys));
+        if (d > 0)
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, d,
+                      alpha, qp + r0 * hq * d, hq * d, kp, hkv * d, 0.0f,
+                      scores.data(), keys);
+        else
+          std::fill(scores.begin(), scores.end(), 0.0f);
+        parallelFor(rows, std::max<int64_t>(1, 32768 / keys),
+                    [&](int64_t b, int64_t e) {
+                      for (int64_t i = b; i < e; ++i) {
+                        float *row = scores.data() + i * keys;
+                        const int64_t limit = causal ? r0 + i + 1 : keys;
+                        float mx = -std::numeric_limits<float>::infinity();
+                        for (int64_t j = 0; j < limit; ++j)
+                          mx = std::max(mx, row[j]);
+                        const float sum = expShifted(row, limit, mx);
+                        for (int64_t j = 0; j < limit; ++j)
+                          row[j] /= sum;
+                        std::fill(row + limit, row + keys, 0.0f);
+                      }
+                    });
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, d, keys,
+                    1.0f, scores.data(), keys, vp, hkv * d, 0.0f,
+                    op + r0 * hq * d, hq * d);
       }
     }
-  });
+  }
   return out.commit();
 }
 
@@ -489,6 +490,7 @@ absl::StatusOr<Tensor> crossEntropy(const Tensor &logits, const Tensor &labels,
   }
   parallelFor(t, std::max<int64_t>(1, 65536 / std::max<int64_t>(vocab, 1)),
               [&](int64_t b, int64_t e) {
+                std::vector<float> buf(static_cast<size_t>(vocab));
                 for (int64_t i = b; i < e; ++i) {
                   float *o = out.data<float>() + i;
                   if (m[i] == 0.0f) {
@@ -499,10 +501,10 @@ absl::StatusOr<Tensor> crossEntropy(const Tensor &logits, const Tensor &labels,
                   float mx = -std::numeric_limits<float>::infinity();
                   for (int64_t j = 0; j < vocab; ++j)
                     mx = std::max(mx, row[j]);
-                  double sum = 0.0;
-                  for (int64_t j = 0; j < vocab; ++j)
-                    sum += std::exp(static_cast<double>(row[j] - mx));
-                  float lse = mx + static_cast<float>(std::log(sum));
+                  std::memcpy(buf.data(), row,
+                              static_cast<size_t>(vocab) * sizeof(float));
+                  const float sum = expShifted(buf.data(), vocab, mx);
+                  float lse = mx + std::log(sum);
                   *o = m[i] * (lse - row[indexAt(labels, i)]);
                 }
               });
@@ -528,26 +530,15 @@ absl::StatusOr<Tensor> unary(UnaryKind kind, const Tensor &x) {
   chunked(x.numel(), [&](int64_t b, int64_t n) {
     float buf[kChunk];
     loadF32(x, b, n, buf);
-    for (int64_t i = 0; i < n; ++i) {
-      float v = buf[i];
-      switch (kind) {
-      case UnaryKind::kNeg:
-        v = -v;
-        break;
-      case UnaryKind::kExp:
-        v = std::exp(v);
-        break;
-      case UnaryKind::kLog:
-        v = std::log(v);
-        break;
-      case UnaryKind::kRsqrt:
-        v = 1.0f / std::sqrt(v);
-        break;
-      case UnaryKind::kSilu:
-        v = siluF(v);
-        break;
-      }
-      buf[i] = v;
+    if (kind == UnaryKind::kSilu) {
+      siluMul(buf, nullptr, buf, n);
+    } else if (kind == UnaryKind::kExp) {
+      expShifted(buf, n, 0.0f);
+    } else {
+      for (int64_t i = 0; i < n; ++i)
+        buf[i] = kind == UnaryKind::kNeg   ? -buf[i]
+                 : kind == UnaryKind::kLog ? std::log(buf[i])
+                                           : 1.0f / std::sqrt(buf[i]);
     }
     storeF32(buf, n, out, b);
   });
@@ -565,8 +556,7 @@ absl::StatusOr<Tensor> swiglu(const Tensor &gate, const Tensor &up) {
     float g[kChunk], u[kChunk];
     loadF32(gate, b, n, g);
     loadF32(up, b, n, u);
-    for (int64_t i = 0; i < n; ++i)
-      g[i] = siluF(g[i]) * u[i];
+    siluMul(g, u, g, n);
     storeF32(g, n, out, b);
   });
   return out;

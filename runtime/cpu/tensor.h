@@ -52,6 +52,9 @@ public:
   void *raw() { return data_; }
   const void *raw() const { return data_; }
 
+  /// Rows [begin, begin + count) of dimension 0, sharing the storage.
+  Tensor rows(int64_t begin, int64_t count) const;
+
   /// The same storage with another shape of the same element count.
   Tensor reshaped(std::vector<int64_t> shape) const;
 

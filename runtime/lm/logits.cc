@@ -99,8 +99,9 @@ absl::StatusOr<std::vector<Sequence>> readTokenFile(const std::string &path) {
   return out;
 }
 
-absl::StatusOr<EvaluateResult>
-evaluate(const cpu::Program &program, const std::vector<Sequence> &sequences) {
+absl::StatusOr<EvaluateResult> evaluate(const cpu::Program &program,
+                                        const std::vector<Sequence> &sequences,
+                                        cpu::RunProfile *profile) {
   absl::StatusOr<PackedBatch> batch = packSequences(sequences);
   if (!batch.ok())
     return batch.status();
@@ -120,7 +121,8 @@ evaluate(const cpu::Program &program, const std::vector<Sequence> &sequences) {
                    {"position_ids", batch->positionIds},
                    {"cu_seqlens", batch->cuSeqlens},
                    {"labels", batch->labels},
-                   {"loss_mask", batch->lossMask}});
+                   {"loss_mask", batch->lossMask}},
+                  profile);
   if (!outputs.ok())
     return outputs.status();
   // The entry point's outputs, checked against the batch before any copy.
@@ -146,16 +148,14 @@ evaluate(const cpu::Program &program, const std::vector<Sequence> &sequences) {
     if (!s.ok())
       return s;
   const cpu::Tensor &logits = *logitsOut, &nll = *nllOut;
-  const int64_t vocab = logits.dim(1);
   EvaluateResult result;
   for (size_t i = 0; i < sequences.size(); ++i) {
     const int64_t off = batch->offsets[i];
     const int64_t len = static_cast<int64_t>(sequences[i].size());
     SequenceOutput o;
-    o.logits = cpu::Tensor::copyOf(DType::kF32, {len, vocab},
-                                   logits.data<float>() + off * vocab);
-    o.nll =
-        cpu::Tensor::copyOf(DType::kF32, {len - 1}, nll.data<float>() + off);
+    // Views of the packed outputs: no copy of the [T, V] logits.
+    o.logits = logits.rows(off, len);
+    o.nll = nll.rows(off, len - 1);
     result.sequences.push_back(std::move(o));
   }
   result.nllSum = sumOut->data<float>()[0];

@@ -57,7 +57,8 @@ struct EvaluateResult {
 /// position_ids, cu_seqlens, labels, loss_mask and outputs logits,
 /// token_nll, nll_sum, token_count) on all |sequences| packed together.
 absl::StatusOr<EvaluateResult> evaluate(const cpu::Program &program,
-                                        const std::vector<Sequence> &sequences);
+                                        const std::vector<Sequence> &sequences,
+                                        cpu::RunProfile *profile = nullptr);
 } // namespace infir2::lm
 
 #endif // INFIR2_RUNTIME_LM_LOGITS_H_

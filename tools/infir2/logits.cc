@@ -31,7 +31,8 @@ namespace {
 constexpr const char *kUsage =
     "usage: infir2 logits --model DIR --input TOKENS.jsonl --output "
     "OUT.safetensors\n"
-    "                     [--precision fp32|bf16] [--artifact ART]\n"
+    "                     [--precision fp32|bf16] [--artifact ART] "
+    "[--profile]\n"
     "\n"
     "  --model DIR       Hugging Face model directory (config.json and "
     "safetensors)\n"
@@ -45,7 +46,8 @@ constexpr const char *kUsage =
     "  --artifact ART    a precompiled artifact (infir2c --emit artifact); "
     "default:\n"
     "                    compile on first use into the cache "
-    "($INFIR2_CACHE_DIR)\n";
+    "($INFIR2_CACHE_DIR)\n"
+    "  --profile         print the forward pass's time per op (stderr)\n";
 
 int fail(const std::string &message, int code = 1) {
   std::fprintf(stderr, "infir2 logits: %s\n", message.c_str());
@@ -61,11 +63,16 @@ double seconds(std::chrono::steady_clock::time_point since) {
 int runLogits(int argc, char **argv) {
   ArtifactRequest request;
   std::string input, output;
+  bool profile = false;
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
+    }
+    if (arg == "--profile") {
+      profile = true;
+      continue;
     }
     if (i + 1 >= argc)
       return fail(absl::StrCat("'", arg, "' needs a value\n", kUsage), 2);
@@ -128,12 +135,16 @@ int runLogits(int argc, char **argv) {
                  (*program)->unusedTensors().size(),
                  (*program)->unusedTensors().front().c_str());
 
+  cpu::RunProfile runProfile;
   const auto runStart = std::chrono::steady_clock::now();
   absl::StatusOr<lm::EvaluateResult> result =
-      lm::evaluate(**program, *sequences);
+      lm::evaluate(**program, *sequences, profile ? &runProfile : nullptr);
   if (!result.ok())
     return fail(std::string(result.status().message()));
   const double runSeconds = seconds(runStart);
+  if (profile)
+    std::fprintf(stderr, "infir2 logits: time per op\n%s",
+                 runProfile.format().c_str());
 
   std::vector<io::TensorData> tensors;
   for (size_t i = 0; i < result->sequences.size(); ++i) {

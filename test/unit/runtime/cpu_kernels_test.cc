@@ -10,6 +10,8 @@
 
 #include "runtime/cpu/kernels.h"
 
+#include "runtime/cpu/vmath.h"
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -351,6 +353,65 @@ TEST(CpuKernels, ShapeOps) {
   EXPECT_CONTAINS(message(concat({&x, &y}, 0)), "does not match");
   auto c = splat(DType::kBF16, {2, 2}, -0.0);
   EXPECT_TRUE(std::signbit(values(*c)[3]));
+}
+
+/// Distance in units in the last place between two finite floats.
+int64_t ulps(float a, float b) {
+  int32_t ia, ib;
+  std::memcpy(&ia, &a, 4);
+  std::memcpy(&ib, &b, 4);
+  if (ia < 0)
+    ia = INT32_MIN - ia;
+  if (ib < 0)
+    ib = INT32_MIN - ib;
+  return std::llabs(int64_t{ia} - ib);
+}
+
+TEST(CpuVmath, ExpIsWithinTwoUlpOverTheWholeRange) {
+  // 2^24 points spread over [-104, 89], the range where exp is neither 0
+  // nor infinite in f32, against the correctly rounded double result.
+  const int64_t n = int64_t{1} << 24;
+  std::vector<float> x(n), y(n);
+  for (int64_t i = 0; i < n; ++i)
+    x[i] = -104.0f + 193.0f * float(i) / float(n);
+  y = x;
+  expShifted(y.data(), n, 0.0f);
+  int64_t worst = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float ref = static_cast<float>(std::exp(double(x[i])));
+    if (ref < std::numeric_limits<float>::min()) // subnormal: absolute error
+      ASSERT_LE(std::fabs(y[i] - ref), 0x1p-149f) << x[i];
+    else if (std::isinf(ref))
+      ASSERT_TRUE(std::isinf(y[i])) << x[i];
+    else
+      worst = std::max(worst, ulps(y[i], ref));
+  }
+  EXPECT_LE(worst, 2);
+  RecordProperty("max_ulp", std::to_string(worst));
+  float special[6] = {NAN, INFINITY, -INFINITY, 89.0f, -110.0f, 0.0f};
+  expShifted(special, 6, 0.0f);
+  EXPECT_TRUE(std::isnan(special[0]));
+  EXPECT_TRUE(std::isinf(special[1]));
+  EXPECT_EQ(special[2], 0.0f);
+  EXPECT_TRUE(std::isinf(special[3]));
+  EXPECT_EQ(special[4], 0.0f);
+  EXPECT_EQ(special[5], 1.0f);
+  // The returned sum is the sum of the results; odd lengths use the tail.
+  std::vector<float> v = {0.0f, std::log(2.0f), std::log(3.0f)};
+  EXPECT_NEAR(expShifted(v.data(), 3, 0.0f), 6.0f, 2e-6f);
+}
+
+TEST(CpuVmath, SiluMatchesItsDefinition) {
+  std::vector<float> g(1001), u(1001), out(1001);
+  for (int i = 0; i < 1001; ++i) {
+    g[i] = -50.0f + 0.1f * float(i);
+    u[i] = 0.5f + 0.001f * float(i);
+  }
+  siluMul(g.data(), u.data(), out.data(), 1001);
+  for (int i = 0; i < 1001; ++i) {
+    double ref = g[i] / (1.0 + std::exp(-double(g[i]))) * u[i];
+    EXPECT_NEAR(out[i], ref, 4e-7 * std::fabs(ref) + 1e-30) << g[i];
+  }
 }
 
 TEST(CpuKernels, EmbeddingNamesTheBadId) {

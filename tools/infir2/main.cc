@@ -35,6 +35,10 @@ constexpr Command kCommands[] = {
      runInfo},
     {"logits", "next-token logits and NLL of token sequences (packed, CPU)",
      infir2::runner::runLogits},
+    {"tokenize", "text or chat conversations -> token ids (JSON lines)",
+     infir2::runner::runTokenize},
+    {"detokenize", "token ids -> text (JSON lines)",
+     infir2::runner::runDetokenize},
     {"help", "print this help", runHelp},
 };
 

@@ -12,6 +12,7 @@ INFIR2_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 INFIR2_PACKAGES=(
   cmake ninja-build g++ git python3
   libabsl-dev libgtest-dev libbenchmark-dev nlohmann-json3-dev libopenblas-dev
+  libpcre2-dev libutf8proc-dev libtomlplusplus-dev
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   clang-format-22
 )

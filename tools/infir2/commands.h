@@ -14,6 +14,7 @@ namespace infir2::runner {
 int runLogits(int argc, char **argv);
 int runTokenize(int argc, char **argv);
 int runDetokenize(int argc, char **argv);
+int runPack(int argc, char **argv);
 } // namespace infir2::runner
 
 #endif // INFIR2_TOOLS_INFIR2_COMMANDS_H_

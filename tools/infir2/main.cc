@@ -39,6 +39,8 @@ constexpr Command kCommands[] = {
      infir2::runner::runTokenize},
     {"detokenize", "token ids -> text (JSON lines)",
      infir2::runner::runDetokenize},
+    {"pack", "tokenize a recipe's dataset and show its micro-batches",
+     infir2::runner::runPack},
     {"help", "print this help", runHelp},
 };
 

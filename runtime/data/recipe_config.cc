@@ -1,0 +1,182 @@
+//===- recipe_config.cc - The data part of a recipe .toml -----------------===//
+//
+// Part of infir2. The runtime half: no LLVM or MLIR headers here.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/data/recipe_config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+// Header-only toml++ (Debian's libtomlplusplus-dev), so that no shared
+// library has to travel with the runner.
+#define TOML_HEADER_ONLY 1
+#include <toml++/toml.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace infir2::data {
+namespace {
+namespace fs = std::filesystem;
+
+class Reader {
+public:
+  Reader(const toml::table &root, std::string path)
+      : root_(root), path_(std::move(path)) {}
+
+  absl::Status status() const { return status_; }
+
+  /// The table |name| (empty if absent); records its keys for the unknown
+  /// key check.
+  const toml::table *table(const char *name, bool required) {
+    const toml::table *t = root_[name].as_table();
+    if (!t && required)
+      fail(root_.source(), absl::StrCat("no [", name, "] table"));
+    return t;
+  }
+
+  template <typename T>
+  void get(const toml::table *t, const char *table, const char *key, T &out,
+           bool required = false) {
+    if (!status_.ok())
+      return;
+    known_[table].insert(key);
+    const toml::node *n = t ? t->get(key) : nullptr;
+    if (!n) {
+      if (required)
+        fail(t ? t->source() : root_.source(),
+             absl::StrCat("[", table, "] needs '", key, "'"));
+      return;
+    }
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (auto v = n->value<std::string>())
+        out = *v;
+      else
+        fail(n->source(), absl::StrCat(table, ".", key, " is not a string"));
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (auto v = n->value<bool>())
+        out = *v;
+      else
+        fail(n->source(), absl::StrCat(table, ".", key, " is not true/false"));
+    } else {
+      auto v = n->value<int64_t>();
+      if (v && *v >= 0)
+        out = static_cast<T>(*v);
+      else
+        fail(n->source(),
+             absl::StrCat(table, ".", key, " is not a non-negative integer"));
+    }
+  }
+
+  /// Fails on keys of |table| that get() was never asked for.
+  void checkUnknown(const toml::table *t, const char *table) {
+    if (!t || !status_.ok())
+      return;
+    for (const auto &[k, v] : *t)
+      if (!known_[table].count(std::string(k.str()))) {
+        std::string keys;
+        for (const std::string &s : known_[table])
+          absl::StrAppend(&keys, keys.empty() ? "" : ", ", s);
+        fail(v.source(),
+             absl::StrCat("unknown key ", table, ".", std::string(k.str()),
+                          " (known: ", keys, ")"));
+        return;
+      }
+  }
+
+  void fail(const toml::source_region &where, const std::string &what) {
+    if (status_.ok())
+      status_ = absl::InvalidArgumentError(
+          absl::StrCat(path_, ":", where.begin.line, ": ", what));
+  }
+
+private:
+  const toml::table &root_;
+  std::string path_;
+  absl::Status status_;
+  std::map<std::string, std::set<std::string>> known_;
+};
+
+std::string resolve(const std::string &base, const std::string &p) {
+  if (p.empty() || fs::path(p).is_absolute())
+    return p;
+  return (fs::path(base).parent_path() / p).lexically_normal().string();
+}
+} // namespace
+
+absl::StatusOr<DataRecipe> parseDataRecipe(const std::string &text,
+                                           const std::string &path) {
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error &e) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ":", e.source().begin.line, ":", e.source().begin.column, ": ",
+        std::string(e.description())));
+  }
+  Reader r(root, path);
+  DataRecipe out;
+  const toml::table *tok = r.table("tokenizer", true);
+  r.get(tok, "tokenizer", "path", out.tokenizerDir, true);
+  r.checkUnknown(tok, "tokenizer");
+
+  const toml::table *data = r.table("data", true);
+  DatasetConfig &d = out.dataset;
+  std::string kind;
+  r.get(data, "data", "kind", kind, true);
+  r.get(data, "data", "path", d.path, true);
+  r.get(data, "data", "messages_key", d.messagesKey);
+  r.get(data, "data", "prompt_key", d.promptKey);
+  r.get(data, "data", "label_key", d.labelKey);
+  r.get(data, "data", "text_key", d.textKey);
+  r.get(data, "data", "skip_bad_lines", d.skipBadLines);
+  r.get(data, "data", "eod_token", d.eodToken);
+  r.get(data, "data", "cache_dir", d.cacheDir);
+  r.get(data, "data", "threads", d.threads);
+  BatchConfig &b = out.batch;
+  r.get(data, "data", "seed", b.seed);
+  r.get(data, "data", "shuffle", b.shuffle);
+  r.get(data, "data", "seq_length", b.seqLength);
+  r.get(data, "data", "keep_document_boundaries", b.keepDocumentBoundaries);
+  r.checkUnknown(data, "data");
+  if (r.status().ok()) {
+    if (kind == "sft")
+      d.kind = DatasetKind::kSft;
+    else if (kind == "rl")
+      d.kind = DatasetKind::kRl;
+    else if (kind == "cpt")
+      d.kind = DatasetKind::kCpt;
+    else
+      r.fail((*data)["kind"].node()->source(),
+             absl::StrCat("data.kind '", kind, "' is not sft, rl or cpt"));
+  }
+
+  const toml::table *batch = r.table("batch", true);
+  r.get(batch, "batch", "global_batch_size", b.globalBatchSize, true);
+  r.get(batch, "batch", "data_parallel", b.dataParallel);
+  r.get(batch, "batch", "context_parallel", b.contextParallel);
+  r.get(batch, "batch", "max_tokens_per_micro_batch", b.maxTokensPerMicroBatch,
+        true);
+  r.get(batch, "batch", "pad_multiple", b.padMultiple);
+  r.checkUnknown(batch, "batch");
+  if (!r.status().ok())
+    return r.status();
+  out.tokenizerDir = resolve(path, out.tokenizerDir);
+  d.path = resolve(path, d.path);
+  d.cacheDir = resolve(path, d.cacheDir);
+  return out;
+}
+
+absl::StatusOr<DataRecipe> loadDataRecipe(const std::string &path) {
+  std::ifstream in(path);
+  if (!in)
+    return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parseDataRecipe(text.str(), path);
+}
+} // namespace infir2::data

@@ -13,6 +13,7 @@
 #define INFIR2_RUNTIME_BASE_JSON_TEXT_H_
 
 #include <string>
+#include <string_view>
 
 #include "nlohmann/json.hpp"
 
@@ -41,6 +42,20 @@ std::string briefJson(const Json &v, int depth = 0) {
     out += briefJson(*it, depth + 1);
   }
   return out + (v.is_array() ? "]" : "}");
+}
+/// Parses |text|; on failure returns a discarded value and sets |error| to
+/// nlohmann's description (position and reason) without its exception tag.
+/// For callers built with exceptions (the runtime half).
+inline nlohmann::json parseJson(std::string_view text, std::string &error) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception &e) {
+    error = e.what();
+    if (size_t tag = error.find("] ");
+        error.rfind("[json.", 0) == 0 && tag != std::string::npos)
+      error = error.substr(tag + 2);
+    return nlohmann::json(nlohmann::json::value_t::discarded);
+  }
 }
 } // namespace infir2
 

@@ -7,9 +7,10 @@
 #include "runtime/data/balance.h"
 
 #include <algorithm>
-#include <cassert>
 #include <memory>
 #include <utility>
+
+#include "absl/strings/str_cat.h"
 
 namespace infir2::data {
 namespace {
@@ -132,11 +133,15 @@ int64_t firstFitBinCount(const std::vector<int64_t> &lengths,
   return static_cast<int64_t>(bins.size());
 }
 
-std::vector<std::vector<int64_t>>
+absl::StatusOr<std::vector<std::vector<int64_t>>>
 balancedPartitions(const std::vector<int64_t> &lengths, int64_t k,
                    bool equalSize) {
-  assert(k >= 1);
   const int64_t n = static_cast<int64_t>(lengths.size());
+  if (k < 1)
+    return absl::InvalidArgumentError("a partition needs at least one part");
+  if (equalSize && n % k != 0)
+    return absl::InvalidArgumentError(
+        absl::StrCat(n, " items do not split into ", k, " equal parts"));
   std::vector<std::vector<int64_t>> parts(static_cast<size_t>(k));
   if (n == 0)
     return parts;

@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/status/statusor.h"
+
 namespace infir2::data {
 /// Bins needed when |lengths|, in order, go into the first bin with room
 /// (capacity |capacity|); a length above the capacity gets a bin of its own.
@@ -26,9 +28,9 @@ int64_t firstFitBinCount(const std::vector<int64_t> &lengths, int64_t capacity);
 /// Indices of |lengths| split into |k| parts with balanced sums: verl's
 /// karmarkar_karp + the ascending sort of each part that
 /// get_seqlen_balanced_partitions applies. With |equalSize| every part has
-/// lengths.size() / k items (k must divide it). With fewer items than |k|,
-/// the extra parts are empty.
-std::vector<std::vector<int64_t>>
+/// lengths.size() / k items (k must divide it, as verl asserts). With fewer
+/// items than |k|, the extra parts are empty.
+absl::StatusOr<std::vector<std::vector<int64_t>>>
 balancedPartitions(const std::vector<int64_t> &lengths, int64_t k,
                    bool equalSize);
 } // namespace infir2::data

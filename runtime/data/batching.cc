@@ -111,7 +111,7 @@ absl::StatusOr<IteratorState> IteratorState::fromJson(const std::string &text) {
     out = j[key].get<int64_t>();
     return true;
   };
-  if (!j.is_object() || j.value("version", 0) != 1 ||
+  if (!j.is_object() || !j.contains("version") || j["version"] != 1 ||
       !integer("step", s.step) || !integer("epoch", s.epoch) ||
       !integer("offset", s.offset) || !j.contains("fingerprint") ||
       !j["fingerprint"].is_string())
@@ -196,8 +196,9 @@ struct BatchIterator::Impl {
   std::vector<MicroBatch> microBatches(const std::vector<int64_t> &lengths,
                                        int64_t k, Fill fill) {
     std::vector<MicroBatch> out(static_cast<size_t>(k));
+    // Unequal sizes: this cannot fail.
     std::vector<std::vector<int64_t>> parts =
-        balancedPartitions(lengths, k, /*equalSize=*/false);
+        *balancedPartitions(lengths, k, /*equalSize=*/false);
     for (int64_t m = 0; m < k; ++m) {
       for (int64_t i : parts[m])
         fill(i, out[m]);

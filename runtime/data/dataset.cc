@@ -21,6 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sys/file.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -28,6 +31,8 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <random>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -64,6 +69,76 @@ std::string defaultCacheDir() {
   return "/tmp/infir2-cache/datasets";
 }
 
+/// A read-only mapping of a whole file.
+class MappedFile {
+public:
+  static absl::StatusOr<MappedFile> open(const std::string &path) {
+    int fd = ::open(path.c_str(), O_RDONLY);
+    struct stat st;
+    if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      if (fd >= 0)
+        ::close(fd);
+      return absl::NotFoundError(
+          absl::StrCat(path, ": cannot read the dataset (not a readable "
+                             "file)"));
+    }
+    MappedFile f;
+    f.size_ = static_cast<size_t>(st.st_size);
+    if (f.size_ > 0) {
+      void *p = ::mmap(nullptr, f.size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p == MAP_FAILED) {
+        ::close(fd);
+        return absl::InternalError(absl::StrCat(path, ": cannot map"));
+      }
+      f.data_ = p;
+      ::madvise(p, f.size_, MADV_SEQUENTIAL);
+    }
+    ::close(fd);
+    return f;
+  }
+  MappedFile(MappedFile &&o) noexcept
+      : data_(std::exchange(o.data_, nullptr)), size_(o.size_) {}
+  ~MappedFile() {
+    if (data_)
+      ::munmap(data_, size_);
+  }
+  std::string_view view() const {
+    return {static_cast<const char *>(data_), size_};
+  }
+
+private:
+  MappedFile() = default;
+  void *data_ = nullptr;
+  size_t size_ = 0;
+};
+
+/// An exclusive advisory lock (flock) on |path|, held while in scope.
+class FileLock {
+public:
+  explicit FileLock(const std::string &path)
+      : fd_(::open(path.c_str(), O_CREAT | O_RDWR, 0644)) {
+    if (fd_ >= 0)
+      ::flock(fd_, LOCK_EX);
+  }
+  ~FileLock() {
+    if (fd_ >= 0) {
+      ::flock(fd_, LOCK_UN);
+      ::close(fd_);
+    }
+  }
+
+private:
+  int fd_;
+};
+
+/// A name part no other process (on any host sharing the directory) uses.
+std::string uniqueSuffix() {
+  char host[64] = {};
+  ::gethostname(host, sizeof host - 1);
+  std::random_device rd;
+  return absl::StrFormat("%s.%d.%08x%08x", host, ::getpid(), rd(), rd());
+}
+
 /// What one line became.
 struct Sample {
   std::vector<int32_t> ids;
@@ -80,8 +155,13 @@ public:
 
   Sample process(std::string_view line) const {
     Sample s;
-    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object()) {
+    std::string parseError;
+    json j = parseJson(line, parseError);
+    if (j.is_discarded()) {
+      s.error = absl::StrCat("not valid JSON: ", parseError);
+      return s;
+    }
+    if (!j.is_object()) {
       s.error = "not a JSON object";
       return s;
     }
@@ -234,6 +314,25 @@ Dataset::~Dataset() {
     ::munmap(map_, mapSize_);
 }
 
+bool Dataset::validate(int32_t vocabSize, std::string &why) const {
+  // A flipped bit must not become an out-of-range embedding row or a loss
+  // weight of 255.
+  const int64_t n = totalTokens();
+  for (int64_t t = 0; t < n; ++t)
+    if (tokens_[t] < 0 || tokens_[t] >= vocabSize) {
+      why = absl::StrCat("token ", t, " is ", tokens_[t],
+                         ", outside the vocabulary");
+      return false;
+    }
+  if (masks_)
+    for (int64_t t = 0; t < n; ++t)
+      if (masks_[t] > 1) {
+        why = absl::StrCat("loss mask ", t, " is ", int(masks_[t]));
+        return false;
+      }
+  return true;
+}
+
 std::string_view Dataset::label(int64_t i) const {
   if (!labelOffsets_)
     return {};
@@ -244,14 +343,13 @@ std::string_view Dataset::label(int64_t i) const {
 absl::StatusOr<std::shared_ptr<Dataset>>
 Dataset::open(const DatasetConfig &config, const text::Tokenizer &tokenizer,
               const ProgressFn &progress) {
-  // The source, whole: its content is part of the cache key.
-  std::ifstream in(config.path, std::ios::binary);
+  // The source, mapped (not read into memory): its content is part of the
+  // cache key, and tokenizing walks it chunk by chunk.
   std::error_code ec;
-  if (!in || !fs::is_regular_file(config.path, ec))
-    return absl::NotFoundError(
-        absl::StrCat(config.path, ": cannot read the dataset"));
-  std::string source((std::istreambuf_iterator<char>(in)),
-                     std::istreambuf_iterator<char>());
+  absl::StatusOr<MappedFile> mapped = MappedFile::open(config.path);
+  if (!mapped.ok())
+    return mapped.status();
+  const std::string_view source = mapped->view();
   std::unique_ptr<text::ChatTemplate> chat;
   if (config.kind != DatasetKind::kCpt) {
     absl::StatusOr<std::unique_ptr<text::ChatTemplate>> t =
@@ -283,35 +381,31 @@ Dataset::open(const DatasetConfig &config, const text::Tokenizer &tokenizer,
                          datasetKindName(config.kind), "-", key, ".i2ds");
 
   std::string why;
-  if (fs::exists(cachePath, ec))
-    if (std::shared_ptr<Dataset> d = mapCache(cachePath.string(), key, why)) {
+  auto cached = [&]() -> std::shared_ptr<Dataset> {
+    if (!fs::exists(cachePath, ec))
+      return nullptr;
+    std::shared_ptr<Dataset> d = mapCache(cachePath.string(), key, why);
+    if (d && !d->validate(tokenizer.vocabSize(), why))
+      d.reset();
+    if (d)
       d->fromCache_ = true;
-      return d;
-    }
-
-  // Lines (1-based numbers), blank ones dropped.
-  std::vector<std::pair<int64_t, std::string_view>> lines;
-  {
-    size_t start = 0;
-    int64_t number = 1;
-    while (start < source.size()) {
-      size_t end = source.find('\n', start);
-      if (end == std::string::npos)
-        end = source.size();
-      std::string_view line(source.data() + start, end - start);
-      if (line.find_first_not_of(" \t\r") != std::string_view::npos)
-        lines.emplace_back(number, line);
-      start = end + 1;
-      ++number;
-    }
-  }
+    return d;
+  };
+  if (std::shared_ptr<Dataset> d = cached())
+    return d;
 
   fs::create_directories(dir, ec);
   if (ec)
     return absl::InternalError(absl::StrCat("cannot create the dataset cache ",
                                             dir.string(), ": ", ec.message(),
                                             "; set cache_dir"));
-  const std::string tmp = absl::StrCat(cachePath.string(), ".tmp.", ::getpid());
+  // One process builds a cache; the others (ranks of one node sharing the
+  // directory) wait for it and then map it.
+  FileLock lock(cachePath.string() + ".lock");
+  if (std::shared_ptr<Dataset> d = cached())
+    return d;
+  const std::string tmp =
+      absl::StrCat(cachePath.string(), ".tmp.", uniqueSuffix());
   const std::string maskTmp = tmp + ".masks";
   std::FILE *f = std::fopen(tmp.c_str(), "wb");
   std::FILE *mf = config.kind == DatasetKind::kSft
@@ -343,19 +437,38 @@ Dataset::open(const DatasetConfig &config, const text::Tokenizer &tokenizer,
   const int saved = numerics::numThreads();
   if (config.threads > 0)
     numerics::setNumThreads(config.threads);
-  const int64_t total = static_cast<int64_t>(lines.size());
+  // Lines are taken chunk by chunk (1-based numbers, blank ones dropped),
+  // so only one chunk of samples is in memory at a time.
+  const int64_t total =
+      static_cast<int64_t>(std::count(source.begin(), source.end(), '\n')) +
+      (!source.empty() && source.back() != '\n');
+  size_t cursor = 0;
+  int64_t lineNumber = 0, done = 0;
+  std::vector<std::pair<int64_t, std::string_view>> lines;
   bool ioError = false;
-  for (int64_t chunk = 0; chunk < total && !ioError; chunk += kChunkLines) {
-    const int64_t n = std::min(kChunkLines, total - chunk);
+  while (cursor < source.size() && !ioError) {
+    lines.clear();
+    while (cursor < source.size() &&
+           static_cast<int64_t>(lines.size()) < kChunkLines) {
+      size_t end = source.find('\n', cursor);
+      if (end == std::string_view::npos)
+        end = source.size();
+      std::string_view line = source.substr(cursor, end - cursor);
+      ++lineNumber;
+      if (line.find_first_not_of(" \t\r") != std::string_view::npos)
+        lines.emplace_back(lineNumber, line);
+      cursor = end + 1;
+    }
+    const int64_t n = static_cast<int64_t>(lines.size());
     std::vector<Sample> samples(static_cast<size_t>(n));
     numerics::parallelFor(n, 16, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i)
-        samples[i] = builder.process(lines[chunk + i].second);
+        samples[i] = builder.process(lines[i].second);
     });
     for (int64_t i = 0; i < n; ++i) {
       Sample &s = samples[i];
       const std::string where =
-          absl::StrCat(config.path, ":", lines[chunk + i].first, ": ");
+          absl::StrCat(config.path, ":", lines[i].first, ": ");
       if (s.error.empty() && s.ids.empty())
         s.error = "the sample has no tokens";
       if (!s.error.empty()) {
@@ -376,14 +489,15 @@ Dataset::open(const DatasetConfig &config, const text::Tokenizer &tokenizer,
         ioError |=
             std::fwrite(s.mask.data(), 1, s.mask.size(), mf) != s.mask.size();
       offsets.push_back(offsets.back() + s.ids.size());
-      sourceLines.push_back(lines[chunk + i].first);
+      sourceLines.push_back(lines[i].first);
       if (config.kind == DatasetKind::kRl) {
         labels += s.label;
         labelOffsets.push_back(labels.size());
       }
     }
+    done = lineNumber;
     if (progress)
-      progress(chunk + n, total);
+      progress(done, total);
   }
   numerics::setNumThreads(saved);
 
@@ -447,6 +561,8 @@ Dataset::open(const DatasetConfig &config, const text::Tokenizer &tokenizer,
         absl::StrCat("cannot rename ", tmp, " to ", cachePath.string()));
   }
   std::shared_ptr<Dataset> d = mapCache(cachePath.string(), key, why);
+  if (d && !d->validate(tokenizer.vocabSize(), why))
+    d.reset();
   if (!d)
     return absl::InternalError(absl::StrCat("the cache just written, ",
                                             cachePath.string(),
@@ -488,10 +604,18 @@ std::shared_ptr<Dataset> Dataset::mapCache(const std::string &path,
     why = "not an infir2 dataset cache of this version";
     return nullptr;
   }
-  json footer = json::parse(
+  std::string parseError;
+  json footer = parseJson(
       std::string_view(reinterpret_cast<const char *>(bytes + preamble[2]),
                        preamble[3]),
-      nullptr, /*allow_exceptions=*/false);
+      parseError);
+  if (!footer.is_object() || !footer.contains("key") ||
+      !footer["key"].is_string() || !footer.contains("kind") ||
+      !footer["kind"].is_string() ||
+      (footer.contains("skipped") && !footer["skipped"].is_number_unsigned())) {
+    why = "a damaged footer";
+    return nullptr;
+  }
   if (!footer.is_object() || footer.value("key", "") != key ||
       !footer.contains("sections") || !footer["sections"].is_object()) {
     why = "another key or a damaged footer";
@@ -546,11 +670,17 @@ std::shared_ptr<Dataset> Dataset::mapCache(const std::string &path,
         section("label_offsets", sizeof(uint64_t), nLabelOffsets));
     d->labels_ = reinterpret_cast<const char *>(section("labels", 1, nLabels));
     if (!d->labelOffsets_ || nLabelOffsets != nOffsets ||
+        d->labelOffsets_[0] != 0 ||
         d->labelOffsets_[nLabelOffsets - 1] != nLabels ||
         (nLabels > 0 && !d->labels_)) {
       why = "no labels";
       return nullptr;
     }
+    for (uint64_t i = 0; i + 1 < nLabelOffsets; ++i)
+      if (d->labelOffsets_[i] > d->labelOffsets_[i + 1]) {
+        why = "label offsets decrease";
+        return nullptr;
+      }
   }
   d->skipped_ = footer.value("skipped", int64_t{0});
   if (footer.contains("skip_examples") && footer["skip_examples"].is_array())

@@ -101,6 +101,8 @@ private:
   /// |why|, when it is not a cache for |key|.
   static std::shared_ptr<Dataset>
   mapCache(const std::string &path, const std::string &key, std::string &why);
+  /// Token ids inside the vocabulary, loss masks 0 or 1.
+  bool validate(int32_t vocabSize, std::string &why) const;
   DatasetKind kind_ = DatasetKind::kSft;
   int64_t count_ = 0, skipped_ = 0;
   std::vector<std::string> skipExamples_;

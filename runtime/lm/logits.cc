@@ -73,9 +73,12 @@ absl::StatusOr<std::vector<Sequence>> readTokenFile(const std::string &path) {
     if (line.find_first_not_of(" \t\r") == std::string::npos)
       continue;
     auto where = [&] { return absl::StrCat(path, ":", lineNo, ": "); };
-    nlohmann::json j =
-        nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_array())
+    std::string parseError;
+    nlohmann::json j = parseJson(line, parseError);
+    if (j.is_discarded())
+      return absl::InvalidArgumentError(
+          absl::StrCat(where(), "not valid JSON: ", parseError));
+    if (!j.is_array())
       return absl::InvalidArgumentError(absl::StrCat(
           where(), "expected a JSON array of token ids, e.g. [151644, 872]"));
     if (j.empty())

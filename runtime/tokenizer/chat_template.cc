@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "runtime/tokenizer/unicode.h"
 
 namespace infir2::text {
 namespace {
@@ -16,16 +17,89 @@ namespace {
 constexpr const char *kImStart = "<|im_start|>";
 constexpr const char *kImEnd = "<|im_end|>";
 
-/// The value of a single-quoted Jinja string literal's body.
+/// The value of a single-quoted Jinja string literal's body: Python's
+/// string escapes (Jinja decodes literals with "unicode-escape"); an
+/// unknown escape keeps its backslash.
 std::string jinjaUnescape(const std::string &s) {
   std::string out;
+  auto hex = [&](size_t at, size_t n, uint32_t &cp) {
+    if (at + n > s.size())
+      return false;
+    cp = 0;
+    for (size_t k = 0; k < n; ++k) {
+      char c = s[at + k];
+      int v = c >= '0' && c <= '9'   ? c - '0'
+              : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                     : -1;
+      if (v < 0)
+        return false;
+      cp = cp * 16 + static_cast<uint32_t>(v);
+    }
+    return true;
+  };
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] != '\\' || i + 1 == s.size()) {
       out.push_back(s[i]);
       continue;
     }
-    char c = s[++i];
-    out.push_back(c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c);
+    const char c = s[++i];
+    uint32_t cp;
+    switch (c) {
+    case 'n':
+      out.push_back('\n');
+      break;
+    case 't':
+      out.push_back('\t');
+      break;
+    case 'r':
+      out.push_back('\r');
+      break;
+    case 'b':
+      out.push_back('\b');
+      break;
+    case 'f':
+      out.push_back('\f');
+      break;
+    case 'v':
+      out.push_back('\v');
+      break;
+    case 'a':
+      out.push_back('\a');
+      break;
+    case '\\':
+    case '\'':
+    case '"':
+      out.push_back(c);
+      break;
+    case '\n':
+      break; // a line continuation
+    case 'x':
+    case 'u':
+    case 'U': {
+      const size_t n = c == 'x' ? 2 : c == 'u' ? 4 : 8;
+      if (hex(i + 1, n, cp) && cp <= 0x10FFFF) {
+        text::appendUtf8(out, cp);
+        i += n;
+      } else {
+        out.push_back('\\');
+        out.push_back(c);
+      }
+      break;
+    }
+    default:
+      if (c >= '0' && c <= '7') { // octal, up to three digits
+        cp = 0;
+        size_t k = 0;
+        while (k < 3 && i + k < s.size() && s[i + k] >= '0' && s[i + k] <= '7')
+          cp = cp * 8 + static_cast<uint32_t>(s[i + k++] - '0');
+        text::appendUtf8(out, cp);
+        i += k - 1;
+      } else {
+        out.push_back('\\');
+        out.push_back(c);
+      }
+    }
   }
   return out;
 }
@@ -64,10 +138,18 @@ absl::StatusOr<std::vector<Message>> parseMessages(const nlohmann::json &j) {
           absl::StrCat(where, "needs a string \"content\""));
     msg.content = m["content"].get<std::string>();
     if (m.contains("step_loss_mask")) {
-      if (!m["step_loss_mask"].is_number())
+      // As slime's `message.get("step_loss_mask", 1) != 1`: true is 1,
+      // null and false mask the message.
+      const nlohmann::json &v = m["step_loss_mask"];
+      if (v.is_number())
+        msg.stepLossMask = v.get<double>();
+      else if (v.is_boolean())
+        msg.stepLossMask = v.get<bool>() ? 1 : 0;
+      else if (v.is_null())
+        msg.stepLossMask = 0;
+      else
         return absl::InvalidArgumentError(
             absl::StrCat(where, "step_loss_mask is not a number"));
-      msg.stepLossMask = m["step_loss_mask"].get<double>();
     }
     out.push_back(std::move(msg));
   }
@@ -164,6 +246,17 @@ ChatTemplate::tokenizeWithLossMask(const std::vector<Message> &messages,
                                    const EncodeOptions &options) const {
   if (messages.empty())
     return absl::InvalidArgumentError("no messages to tokenize");
+  // S and G under the same options as the messages (with special tokens
+  // split they are longer).
+  size_t systemBlock = static_cast<size_t>(systemBlockLength_);
+  size_t generationPrefix = static_cast<size_t>(generationPrefixLength_);
+  if (!options.matchSpecialTokens) {
+    systemBlock =
+        tokenizer_.encode(block("system", defaultSystem_), options)->size();
+    generationPrefix =
+        tokenizer_.encode(absl::StrCat(kImStart, "assistant\n"), options)
+            ->size();
+  }
   TokenizedConversation out;
   for (size_t i = 0; i < messages.size(); ++i) {
     const Message &m = messages[i];
@@ -177,12 +270,10 @@ ChatTemplate::tokenizeWithLossMask(const std::vector<Message> &messages,
     // Rendered alone, a non-system message carries the default system
     // block; only the first message keeps it.
     if (i > 0 && m.role != "system") {
-      const size_t drop =
-          std::min(ids.size(), static_cast<size_t>(systemBlockLength_));
+      const size_t drop = std::min(ids.size(), systemBlock);
       ids.erase(ids.begin(), ids.begin() + drop);
     }
-    const size_t prefix =
-        std::min(ids.size(), static_cast<size_t>(generationPrefixLength_));
+    const size_t prefix = std::min(ids.size(), generationPrefix);
     for (size_t k = 0; k < ids.size(); ++k)
       out.lossMask.push_back(
           m.role == "assistant" && m.stepLossMask == 1 && k >= prefix ? 1 : 0);

@@ -69,6 +69,10 @@ std::string tokenBytes(const std::string &token) {
   return out;
 }
 
+/// Bump when encode() changes its output for some input (invalidates
+/// dataset caches): 2 = NFC as tokenizers computes it.
+constexpr const char *kImplementationVersion = "infir2-tokenizer-2";
+
 uint64_t pairKey(int32_t a, int32_t b) {
   return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) |
          static_cast<uint32_t>(b);
@@ -153,6 +157,20 @@ Tokenizer::load(const std::string &dir) {
 absl::StatusOr<std::unique_ptr<Tokenizer>>
 Tokenizer::fromJson(const std::string &tokenizerJson,
                     const std::string &configJson, const std::string &source) {
+  // The loader checks the fields it reads; a value of an unexpected type
+  // that slips through (nlohmann's value() throws) still becomes an error.
+  try {
+    return fromJsonChecked(tokenizerJson, configJson, source);
+  } catch (const nlohmann::json::exception &e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": a field has an unexpected type: ", e.what()));
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Tokenizer>>
+Tokenizer::fromJsonChecked(const std::string &tokenizerJson,
+                           const std::string &configJson,
+                           const std::string &source) {
   Loader l(source);
   json j = json::parse(tokenizerJson, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object())
@@ -411,9 +429,12 @@ Tokenizer::fromJson(const std::string &tokenizerJson,
           t->chatTemplate_ = e["template"].get<std::string>();
     }
   }
-  t->fingerprint_ =
-      absl::StrFormat("%016x", fnv1a(t->chatTemplate_,
-                                     fnv1a(configJson, fnv1a(tokenizerJson))));
+  // The implementation's version is part of the fingerprint, so caches of
+  // ids made by an older encoder are not reused after a fix.
+  t->fingerprint_ = absl::StrFormat(
+      "%016x", fnv1a(t->chatTemplate_,
+                     fnv1a(configJson, fnv1a(tokenizerJson,
+                                             fnv1a(kImplementationVersion)))));
   return t;
 }
 
@@ -589,6 +610,10 @@ Tokenizer::encode(std::string_view text, const EncodeOptions &options) const {
   if (int64_t bad = firstInvalidUtf8(text); bad >= 0)
     return absl::InvalidArgumentError(
         absl::StrCat("the text is not valid UTF-8 (byte ", bad, ")"));
+  if (text.size() > UINT32_MAX) // pieces are 32-bit offsets
+    return absl::InvalidArgumentError(
+        absl::StrCat("the text is ", text.size(),
+                     " bytes; texts of 4 GiB or more are not supported"));
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 4);
   size_t segment = 0, pos = 0;
@@ -597,8 +622,6 @@ Tokenizer::encode(std::string_view text, const EncodeOptions &options) const {
         addedByFirstByte_[static_cast<unsigned char>(text[pos])];
     const AddedToken *match = nullptr;
     for (const AddedToken *a : candidates) {
-      if (!options.matchSpecialTokens && a->special)
-        continue;
       if (text.compare(pos, a->content.size(), a->content) == 0) {
         match = a;
         break;
@@ -606,6 +629,12 @@ Tokenizer::encode(std::string_view text, const EncodeOptions &options) const {
     }
     if (!match) {
       ++pos;
+      continue;
+    }
+    // Split special tokens are matched all the same (as tokenizers does),
+    // then stay part of the surrounding text.
+    if (match->special && !options.matchSpecialTokens) {
+      pos += match->content.size();
       continue;
     }
     encodeText(text.substr(segment, pos - segment), out);
@@ -655,12 +684,13 @@ absl::StatusOr<std::string> Tokenizer::decode(const std::vector<int32_t> &ids,
   std::string bytes;
   for (size_t i = 0; i < ids.size(); ++i) {
     const int32_t id = ids[i];
-    if (id < 0 || id >= vocabSize() || idToToken_[id].empty())
+    if (id < 0)
       return absl::OutOfRangeError(
-          absl::StrCat("id ", id, " at position ", i,
-                       " is not a token (the vocabulary "
-                       "has ids 0..",
-                       vocabSize() - 1, ")"));
+          absl::StrCat("id ", id, " at position ", i, " is negative"));
+    // Ids without a token (e.g. sampled from an embedding's padding rows)
+    // decode to nothing, as in tokenizers.
+    if (id >= vocabSize() || idToToken_[id].empty())
+      continue;
     if (skipSpecialTokens && special_[id])
       continue;
     bytes += idToBytes_[id];

@@ -69,8 +69,9 @@ public:
   encodeBatch(const std::vector<std::string> &texts,
               const EncodeOptions &options = {}, int threads = 0) const;
 
-  /// The text of |ids|; invalid UTF-8 becomes U+FFFD. Fails on an id
-  /// outside the vocabulary.
+  /// The text of |ids|; invalid UTF-8 becomes U+FFFD. Ids without a token
+  /// (above the vocabulary, e.g. an embedding's padding rows) decode to
+  /// nothing, as in tokenizers; a negative id is an error.
   absl::StatusOr<std::string> decode(const std::vector<int32_t> &ids,
                                      bool skipSpecialTokens = false) const;
 
@@ -96,6 +97,9 @@ public:
 
 private:
   Tokenizer();
+  static absl::StatusOr<std::unique_ptr<Tokenizer>>
+  fromJsonChecked(const std::string &tokenizerJson,
+                  const std::string &configJson, const std::string &source);
   void encodeText(std::string_view text, std::vector<int32_t> &out) const;
   void encodePiece(std::string_view piece, std::vector<int32_t> &out) const;
 

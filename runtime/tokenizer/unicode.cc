@@ -52,6 +52,25 @@ const std::array<uint8_t, 0x10000> &bmpClasses() {
   }();
   return *table;
 }
+/// Characters tokenizers' (older) NFC data does not know: they stay as they
+/// are, and NFC applies to the text between them.
+bool isNfcOpaque(uint32_t cp) {
+  return cp >= kNfcOpaqueRanges[0].first &&
+         inRanges(std::begin(kNfcOpaqueRanges), std::end(kNfcOpaqueRanges), cp);
+}
+
+std::string utf8procNfc(std::string_view s) {
+  utf8proc_uint8_t *out = nullptr;
+  utf8proc_ssize_t n = utf8proc_map(
+      reinterpret_cast<const utf8proc_uint8_t *>(s.data()),
+      static_cast<utf8proc_ssize_t>(s.size()), &out,
+      static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+  if (n < 0) // only for invalid UTF-8, which callers never pass
+    return std::string(s);
+  std::unique_ptr<utf8proc_uint8_t, void (*)(void *)> owner(out, std::free);
+  return std::string(reinterpret_cast<const char *>(out),
+                     static_cast<size_t>(n));
+}
 } // namespace
 
 const char *unicodeTableVersion() { return INFIR2_UNICODE_TABLE_VERSION; }
@@ -168,15 +187,19 @@ std::string nfc(std::string_view s) {
     }
   if (ascii)
     return std::string(s);
-  utf8proc_uint8_t *out = nullptr;
-  utf8proc_ssize_t n = utf8proc_map(
-      reinterpret_cast<const utf8proc_uint8_t *>(s.data()),
-      static_cast<utf8proc_ssize_t>(s.size()), &out,
-      static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
-  if (n < 0) // only for invalid UTF-8, which callers never pass
-    return std::string(s);
-  std::unique_ptr<utf8proc_uint8_t, void (*)(void *)> owner(out, std::free);
-  return std::string(reinterpret_cast<const char *>(out),
-                     static_cast<size_t>(n));
+  std::string out;
+  const char *p = s.data(), *end = p + s.size(), *segment = p;
+  while (p < end) {
+    const char *at = p;
+    if (!isNfcOpaque(nextCodepoint(p)))
+      continue;
+    out += utf8procNfc(std::string_view(segment, at - segment));
+    out.append(at, p);
+    segment = p;
+  }
+  if (segment == s.data())
+    return utf8procNfc(s);
+  out += utf8procNfc(std::string_view(segment, end - segment));
+  return out;
 }
 } // namespace infir2::text

@@ -55,7 +55,10 @@ int64_t firstInvalidUtf8(std::string_view s);
 /// |bytes| as UTF-8 with every maximal invalid subpart replaced by U+FFFD.
 std::string decodeUtf8Lossy(std::string_view bytes);
 
-/// Unicode NFC of valid UTF-8 |s| (utf8proc; ASCII is returned as is).
+/// Unicode NFC of valid UTF-8 |s| as tokenizers computes it: utf8proc's
+/// NFC (Unicode 15.0) of the text between the code points tokenizers'
+/// older normalization data does not know (kept as they are; see
+/// make_unicode_tables.py). ASCII is returned as is.
 std::string nfc(std::string_view s);
 } // namespace infir2::text
 

@@ -64,7 +64,7 @@ std::string list(const std::vector<T> &v) {
 
 struct Summary {
   int64_t steps = 0, samples = 0, microBatches = 0, minK = INT64_MAX, maxK = 0;
-  int64_t realTokens = 0, paddedTokens = 0, maxReal = 0, emptyMicroBatches = 0;
+  int64_t realTokens = 0, paddedTokens = 0, maxReal = 0;
   int64_t overCapacity = 0;  ///< micro-batches holding more than the capacity
   double worstImbalance = 1; ///< max/min real tokens across a step's ranks
 };
@@ -89,9 +89,13 @@ int runPack(int argc, char **argv) {
     std::string v = argv[++i];
     if (arg == "--config")
       config = v;
-    else if (arg == "--steps")
-      steps = std::atoll(v.c_str());
-    else if (arg == "--state-in")
+    else if (arg == "--steps") {
+      char *end = nullptr;
+      steps = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || steps < 0)
+        return fail(
+            absl::StrCat("--steps '", v, "' is not a non-negative integer"), 2);
+    } else if (arg == "--state-in")
       stateIn = v;
     else if (arg == "--state-out")
       stateOut = v;
@@ -198,7 +202,6 @@ int runPack(int argc, char **argv) {
         sum.realTokens += mb.realTokens;
         sum.paddedTokens += static_cast<int64_t>(mb.tokens.size());
         sum.maxReal = std::max(sum.maxReal, mb.realTokens);
-        sum.emptyMicroBatches += mb.samples.empty();
         sum.overCapacity += mb.realTokens > capacity;
         rankReal += mb.realTokens;
         if (dumpOut)
@@ -245,10 +248,6 @@ int runPack(int argc, char **argv) {
         100.0 * (sum.paddedTokens - sum.realTokens) /
             std::max<int64_t>(sum.paddedTokens, 1),
         static_cast<long long>(sum.overCapacity), sum.worstImbalance);
-    if (sum.emptyMicroBatches)
-      std::printf("%lld micro-batches were padding only (a rank had fewer "
-                  "samples than the step's micro-batch count)\n",
-                  static_cast<long long>(sum.emptyMicroBatches));
   }
   std::printf("%.2f s\n", elapsed());
   if (!stateOut.empty()) {

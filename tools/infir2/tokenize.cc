@@ -21,6 +21,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "runtime/base/json_text.h"
 #include "runtime/numerics/parallel.h"
 #include "runtime/tokenizer/chat_template.h"
 #include "runtime/tokenizer/tokenizer.h"
@@ -197,9 +198,14 @@ int runTokenize(int argc, char **argv) {
           auto where = [&, lineNo = lineNo] {
             return absl::StrCat(a.input, ":", lineNo, ": ");
           };
-          json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+          std::string parseError;
+          json j = parseJson(line, parseError);
+          if (j.is_discarded()) {
+            errors[i] = absl::StrCat(where(), "not valid JSON: ", parseError);
+            continue;
+          }
           if (!a.chat) {
-            if (j.is_discarded() || !j.is_string()) {
+            if (!j.is_string()) {
               errors[i] = absl::StrCat(where(), "expected a JSON string");
               continue;
             }
@@ -262,18 +268,26 @@ int runDetokenize(int argc, char **argv) {
   std::string text;
   for (const auto &[lineNo, line] : lines) {
     const std::string where = absl::StrCat(a.input, ":", lineNo, ": ");
-    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    std::string parseError;
+    json j = parseJson(line, parseError);
+    if (j.is_discarded())
+      return fail("detokenize",
+                  absl::StrCat(where, "not valid JSON: ", parseError));
     std::vector<int32_t> ids;
     bool ok = j.is_array();
     for (size_t k = 0; ok && k < j.size(); ++k) {
-      ok = j[k].is_number_integer() && j[k].get<int64_t>() >= INT32_MIN &&
-           j[k].get<int64_t>() <= INT32_MAX;
+      const json &v = j[k];
+      ok = v.is_number_unsigned()
+               ? v.get<uint64_t>() <= static_cast<uint64_t>(INT32_MAX)
+               : v.is_number_integer() && v.get<int64_t>() >= INT32_MIN &&
+                     v.get<int64_t>() <= INT32_MAX;
       if (ok)
-        ids.push_back(j[k].get<int32_t>());
+        ids.push_back(v.get<int32_t>());
     }
     if (!ok)
       return fail("detokenize",
-                  absl::StrCat(where, "expected a JSON array of token ids"));
+                  absl::StrCat(where, "expected a JSON array of token ids "
+                                      "(32-bit integers)"));
     absl::StatusOr<std::string> s = (*tok)->decode(ids, a.skipSpecial);
     if (!s.ok())
       return fail("detokenize", absl::StrCat(where, s.status().message()));

@@ -290,6 +290,25 @@ def scripts(n):
     return out
 
 
+def normalization(n):
+    """Combining marks around the ones Unicode assigned after tokenizers'
+    normalization data (which must stay where they are)."""
+    newer = [0x7FD, 0x898, 0x89F, 0x8CA, 0x8D3, 0x9FE, 0xC3C, 0xD3B, 0xEBA, 0x1715,
+             0x1ABF, 0x1ACE, 0x1DF6, 0xA82C, 0x10D24, 0x10EAB, 0x10F46, 0x11070,
+             0x1133B, 0x1145E, 0x1193D, 0x11A34, 0x16FF0, 0x1E08F, 0x1E130, 0x1E4EC]
+    older = [0x300, 0x301, 0x316, 0x334, 0x327, 0x35C, 0x64B, 0x650, 0x93C, 0x94D]
+    bases = ["a", "k", "ب", "क", "e", "ท", "A"]
+    out = []
+    for _ in range(n):
+        s = []
+        for _ in range(rng.randint(1, 6)):
+            s.append(rng.choice(bases))
+            for _ in range(rng.randint(1, 4)):
+                s.append(chr(rng.choice(newer if rng.random() < 0.4 else older)))
+        out.append("".join(s))
+    return out
+
+
 def main():
     tok = Tokenizer.from_file(os.path.join(TOKENIZER_DIR, "tokenizer.json"))
     nfc = normalizers.NFC()
@@ -301,7 +320,8 @@ def main():
                         ("specials", specials(300)), ("long", long_words(50)),
                         ("unicode", random_unicode(500)),
                         ("contractions", contractions(200)),
-                        ("scripts", scripts(300))]:
+                        ("scripts", scripts(300)),
+                        ("normalization", normalization(150))]:
         for text in items:
             corpus.append((kind, text))
     with open(os.path.join(HERE, "corpus.jsonl"), "w", encoding="utf-8") as f:

@@ -58,7 +58,8 @@ TEST(Balance, KarmarkarKarpMatchesVerl) {
     auto parts =
         balancedPartitions(c["lengths"].get<std::vector<int64_t>>(),
                            c["k"].get<int64_t>(), c["equal_size"].get<bool>());
-    ASSERT_EQ(json(parts), c["partitions"]) << line.substr(0, 200);
+    ASSERT_TRUE(parts.ok());
+    ASSERT_EQ(json(*parts), c["partitions"]) << line.substr(0, 200);
     ++cases;
   }
   EXPECT_EQ(cases, 400);
@@ -70,8 +71,9 @@ TEST(Balance, FirstFitCountsBins) {
   EXPECT_EQ(firstFitBinCount({7, 7, 7}, 10), 3);
   EXPECT_EQ(firstFitBinCount({25, 3}, 10), 2); // too long: a bin of its own
   auto parts = balancedPartitions({5, 1}, 3, false);
-  ASSERT_EQ(parts.size(), 3u); // fewer items than parts: empty ones
-  EXPECT_TRUE(parts[2].empty());
+  ASSERT_EQ(parts->size(), 3u); // fewer items than parts: empty ones
+  EXPECT_TRUE((*parts)[2].empty());
+  EXPECT_FALSE(balancedPartitions({1, 2, 3}, 2, /*equalSize=*/true).ok());
 }
 
 /// A temporary directory per test.
@@ -175,6 +177,18 @@ TEST_F(DataTest, TheCacheIsReusedAndInvalidated) {
   ASSERT_TRUE(fourth.ok());
   EXPECT_FALSE((*fourth)->fromCache());
   EXPECT_EQ((*fourth)->size(), 51);
+  // So is one whose data were damaged: a token id past the vocabulary.
+  fourth->reset();
+  {
+    std::fstream f(cache, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(32); // the first token id
+    const int32_t bad = 1 << 30;
+    f.write(reinterpret_cast<const char *>(&bad), 4);
+  }
+  auto fifth = Dataset::open(c, qwen());
+  ASSERT_TRUE(fifth.ok());
+  EXPECT_FALSE((*fifth)->fromCache());
+  EXPECT_LT((*fifth)->tokens(0)[0], qwen().vocabSize());
 }
 
 TEST_F(DataTest, RlAndCptDatasets) {

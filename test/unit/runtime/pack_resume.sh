@@ -13,7 +13,7 @@ out=$("$infir2" pack --config "$recipe" --dry-run --steps 6 \
   --dump "$work/all.jsonl" 2>&1) || fail "pack: $out"
 grep -q "8 samples, .* tokens, tokenized into" <<<"$out" || fail "no dataset line: $out"
 grep -q "skipped 1 bad lines" <<<"$out" || fail "the bad line was not reported: $out"
-grep -q "sft_small.jsonl:7: not a JSON object" <<<"$out" || fail "no file:line: $out"
+grep -q "sft_small.jsonl:7: not valid JSON: parse error at line 1" <<<"$out" || fail "no file:line: $out"
 grep -q "^| 6 | 24 |" <<<"$out" || fail "no summary row: $out"
 
 "$infir2" pack --config "$recipe" --dry-run --steps 2 \

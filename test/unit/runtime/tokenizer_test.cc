@@ -89,7 +89,7 @@ TEST(Tokenizer, MatchesHuggingFaceOnTheGoldenCorpus) {
     }
   }
   EXPECT_TRUE(mismatches.empty());
-  EXPECT_EQ(counts.size(), 13u); // every category of the generator
+  EXPECT_EQ(counts.size(), 14u); // every category of the generator
   RecordProperty("strings", std::to_string(corpus.size()));
   RecordProperty("tokens", std::to_string(tokens));
 }
@@ -131,9 +131,12 @@ TEST(Tokenizer, EncodeOptionsAndErrors) {
   auto bad = t.encode("ok \xC3\x28");
   ASSERT_FALSE(bad.ok());
   EXPECT_CONTAINS(bad.status().message(), "not valid UTF-8 (byte 3)");
-  auto out = t.decode({9707, 151665});
+  // Ids past the vocabulary (Qwen2.5's embedding has 151936 rows) decode
+  // to nothing, as in tokenizers; negative ids are errors.
+  EXPECT_EQ(*t.decode({9707, 151700, 1879}), "Hello world");
+  auto out = t.decode({9707, -1});
   ASSERT_FALSE(out.ok());
-  EXPECT_CONTAINS(out.status().message(), "id 151665 at position 1");
+  EXPECT_CONTAINS(out.status().message(), "id -1 at position 1 is negative");
 }
 
 TEST(Tokenizer, BatchEncodingEqualsOneByOne) {
@@ -192,6 +195,10 @@ TEST(Unicode, LossyDecodingReplacesMaximalSubparts) {
   EXPECT_EQ(decodeUtf8Lossy("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");
   EXPECT_EQ(firstInvalidUtf8("ok\xE2\x82"), 2);
   EXPECT_EQ(nfc("A\xCC\x8A"), "\xC3\x85"); // A + ring -> Å
+  // U+07FD is newer than tokenizers' normalization data: it stays put and
+  // blocks the acute from reaching (and composing with) the a.
+  EXPECT_EQ(nfc("a\xDF\xBD\xCC\x81"), "a\xDF\xBD\xCC\x81");
+  EXPECT_EQ(nfc("e\xCC\x81\xDF\xBD"), "\xC3\xA9\xDF\xBD");
   EXPECT_STREQ(unicodeTableVersion(), "16.0.0");
   EXPECT_TRUE(isLetter(0x10D50)); // Garay, new in Unicode 16.0
   EXPECT_TRUE(isNumber(0x10D40));
@@ -252,6 +259,25 @@ TEST(Tokenizer, BpeMergesLowestRankThenLeftmost) {
   EXPECT_EQ(longIds->size(), 501u);
   EXPECT_EQ(longIds->back(), a);
   EXPECT_EQ(*(*t)->decode(*longIds), longWord);
+}
+
+TEST(Tokenizer, SplitSpecialTokensStillClaimTheirText) {
+  // tokenizers matches every added token, then leaves split special ones
+  // as text: the non-special "xy|>z" inside "<|xy|>z" is not matched.
+  json added =
+      json::array({{{"id", 300}, {"content", "<|xy|>"}, {"special", true}},
+                   {{"id", 301}, {"content", "xy|>z"}, {"special", false}}});
+  auto t =
+      Tokenizer::fromJson(tinyTokenizer({}, json::array(), added), "", "tiny");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EncodeOptions split;
+  split.matchSpecialTokens = false;
+  auto ids = (*t)->encode("<|xy|>z", split);
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(std::count(ids->begin(), ids->end(), 301), 0);
+  EXPECT_EQ(*(*t)->decode(*ids), "<|xy|>z");
+  EXPECT_EQ(*(*t)->encode("<|xy|>z"),
+            (std::vector<int32_t>{300, *(*t)->tokenToId("z")}));
 }
 
 TEST(Tokenizer, AddedTokensAreLeftmostLongest) {
@@ -349,6 +375,23 @@ TEST(ChatTemplate, LossMaskTrainsAssistantContentEndAndNewline) {
   EXPECT_EQ(n, 21u + 6u + 6u); // system, user "Hi", assistant "Yo"
 }
 
+TEST(ChatTemplate, LossMaskWithSplitSpecialTokens) {
+  // With special tokens split the system block and the assistant prefix
+  // are longer; the mask must still train exactly the assistant's reply.
+  auto chat = ChatTemplate::fromTokenizer(qwen());
+  auto messages = parseMessages(json::parse(
+      R"([{"role":"user","content":"Hi"},{"role":"assistant","content":"Yo"}])"));
+  EncodeOptions split;
+  split.matchSpecialTokens = false;
+  auto sft = (*chat)->tokenizeWithLossMask(*messages, split);
+  ASSERT_TRUE(sft.ok());
+  EXPECT_EQ(sft->ids, (*chat)->tokenize(*messages, false, split)->ids);
+  const size_t trained =
+      std::count(sft->lossMask.begin(), sft->lossMask.end(), 1);
+  EXPECT_EQ(trained, qwen().encode("Yo<|im_end|>\n", split)->size());
+  EXPECT_EQ(std::count(sft->ids.begin(), sft->ids.end(), 151644), 0);
+}
+
 TEST(ChatTemplate, RefusesUnknownTemplatesAndMessages) {
   auto other = ChatTemplate::fromText(
       "{% for m in messages %}{{ m.content }}{% endfor %}", qwen());
@@ -367,6 +410,13 @@ TEST(ChatTemplate, RefusesUnknownTemplatesAndMessages) {
   EXPECT_EQ((*t)->defaultSystemPrompt(),
             "Please reason step by step, and put your final answer within "
             "\\boxed{}.");
+  // step_loss_mask as slime reads it: true trains, null and false mask.
+  auto flags = parseMessages(json::parse(
+      R"([{"role":"assistant","content":"a","step_loss_mask":true},)"
+      R"({"role":"assistant","content":"b","step_loss_mask":null}])"));
+  ASSERT_TRUE(flags.ok());
+  EXPECT_EQ((*flags)[0].stepLossMask, 1);
+  EXPECT_EQ((*flags)[1].stepLossMask, 0);
   for (const char *bad :
        {R"([])", R"([{"role":"tool","content":"x"}])",
         R"([{"role":"assistant","content":"","tool_calls":[{"name":"f"}]}])",

@@ -54,8 +54,17 @@ add_definitions(${_llvm_defs})
 # `dialect_docs_fresh` test and refreshed by `--target infir2-update-docs`.
 set_property(GLOBAL PROPERTY INFIR2_DIALECT_DOCS "")
 function(infir2_add_dialect_doc td_file dialect)
+  infir2_add_doc(${td_file} ${dialect} -gen-dialect-doc -dialect=${dialect})
+endfunction()
+
+# The same for a Passes.td: docs/dialects/<name>.md from -gen-pass-doc.
+function(infir2_add_pass_doc td_file name)
+  infir2_add_doc(${td_file} ${name} -gen-pass-doc)
+endfunction()
+
+function(infir2_add_doc td_file dialect)
   set(LLVM_TARGET_DEFINITIONS ${td_file})
-  mlir_tablegen(${dialect}.raw.md -gen-dialect-doc -dialect=${dialect})
+  mlir_tablegen(${dialect}.raw.md ${ARGN})
   set(raw ${CMAKE_CURRENT_BINARY_DIR}/${dialect}.raw.md)
   set(out ${INFIR2_BINARY_DIR}/docs/dialects/${dialect}.md)
   file(RELATIVE_PATH td_rel ${INFIR2_SOURCE_DIR}

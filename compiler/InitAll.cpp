@@ -8,6 +8,7 @@
 
 #include "dialects/fp8/IR/Fp8Dialect.h"
 #include "dialects/graph/IR/GraphDialect.h"
+#include "dialects/graph/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -22,5 +23,8 @@ void registerAllDialects(DialectRegistry &registry) {
               arith::ArithDialect, math::MathDialect, tensor::TensorDialect>();
 }
 
-void registerAllPasses() { mlir::registerTransformsPasses(); }
+void registerAllPasses() {
+  mlir::registerTransformsPasses();
+  graph::registerGraphPasses();
+}
 } // namespace mlir::infir2

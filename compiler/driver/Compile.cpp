@@ -174,7 +174,8 @@ absl::StatusOr<std::string> artifactKey(const CompileOptions &options) {
   std::string text = absl::StrCat(
       config->canonical(), "|precision=", precisionName(options.precision),
       "|target=", options.target, "|logits=", options.withLogits ? 1 : 0,
-      "|infir2=", INFIR2_VERSION, "|compiler=", INFIR2_COMPILER_FINGERPRINT,
+      "|gradients=", options.withGradients ? 1 : 0, "|infir2=", INFIR2_VERSION,
+      "|compiler=", INFIR2_COMPILER_FINGERPRINT,
       "|schema=", artifact::kSchemaVersion);
   return absl::StrFormat("%016x", fnv1a64(text));
 }
@@ -229,7 +230,7 @@ absl::Status compileArtifact(const CompileOptions &options,
     return fail(s);
 
   mlir::PassManager pm(&built.context);
-  mlir::infir2::buildArtifactPipeline(pm);
+  mlir::infir2::buildArtifactPipeline(pm, options.withGradients);
   // --mlir-print-ir-after-all and friends, when the tool registered them.
   if (options.usePassManagerCLOptions &&
       mlir::failed(mlir::applyPassManagerCLOptions(pm)))

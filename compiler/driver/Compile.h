@@ -37,6 +37,10 @@ struct CompileOptions {
   /// Whether the forward entry point returns the logits [T, V] besides the
   /// loss (training does not need them).
   bool withLogits = true;
+  /// Adds the entry point `forward_grad` (graph-autodiff): the loss
+  /// `nll_sum`, `token_count` and `grad.<param>` (f32) for every parameter.
+  /// Training artifacts set it and clear withLogits.
+  bool withGradients = false;
   /// Apply MLIR's pass-manager command-line options (--mlir-print-ir-*,
   /// --mlir-timing, ...); only for tools that registered them.
   bool usePassManagerCLOptions = false;

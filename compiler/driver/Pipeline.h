@@ -11,9 +11,10 @@
 
 namespace mlir::infir2 {
 /// The passes from the model graph to what the artifact writer consumes.
-/// v0: canonicalization (the graph folders) and CSE; later stages (autodiff,
-/// FP8 lowering, fusion) insert themselves here.
-void buildArtifactPipeline(OpPassManager &pm);
+/// With |gradients|, graph-autodiff first adds `forward_grad`; then
+/// canonicalization (the graph folders) and CSE clean both functions up.
+/// Later stages (FP8 lowering, fusion) insert themselves here.
+void buildArtifactPipeline(OpPassManager &pm, bool gradients = false);
 } // namespace mlir::infir2
 
 #endif // INFIR2_COMPILER_PIPELINE_H

@@ -37,6 +37,13 @@ enum class OpKind {
   kSlice,
   kConcat,
   kSplat,
+  kEmbeddingGrad,
+  kRmsNormGrad,
+  kRopeGrad,
+  kAttentionGrad,
+  kCrossEntropyGrad,
+  kSiluGrad,
+  kSwigluGrad,
 };
 
 /// A step with its kernel chosen and its attributes read.
@@ -58,6 +65,7 @@ namespace {
 struct OpInfo {
   OpKind kind;
   int minOperands, maxOperands; ///< -1: variadic
+  int results = 1;
 };
 
 const std::map<std::string, std::pair<OpInfo, int>> &opTable() {
@@ -90,6 +98,13 @@ const std::map<std::string, std::pair<OpInfo, int>> &opTable() {
       {"graph.slice", {{OpKind::kSlice, 1, 1}, 0}},
       {"graph.concat", {{OpKind::kConcat, 1, -1}, 0}},
       {"arith.constant", {{OpKind::kSplat, 0, 0}, 0}},
+      {"graph.embedding_grad", {{OpKind::kEmbeddingGrad, 2, 2}, 0}},
+      {"graph.rms_norm_grad", {{OpKind::kRmsNormGrad, 3, 3, 2}, 0}},
+      {"graph.rope_grad", {{OpKind::kRopeGrad, 2, 2}, 0}},
+      {"graph.attention_grad", {{OpKind::kAttentionGrad, 5, 5, 3}, 0}},
+      {"graph.cross_entropy_grad", {{OpKind::kCrossEntropyGrad, 4, 4}, 0}},
+      {"graph.silu_grad", {{OpKind::kSiluGrad, 2, 2}, 0}},
+      {"graph.swiglu_grad", {{OpKind::kSwigluGrad, 3, 3, 2}, 0}},
   };
   return *table;
 }
@@ -175,7 +190,8 @@ absl::Status checkTypes(const PreparedStep &ps,
                         const std::vector<artifact::Buffer> &buffers) {
   const artifact::Step &s = *ps.step;
   auto in = [&](size_t i) { return buffers[s.operands[i]].dtype; };
-  const DType out = buffers[s.results[0]].dtype;
+  auto res = [&](size_t i) { return buffers[s.results[i]].dtype; };
+  const DType out = res(0);
   bool ok = true;
   auto need = [&](bool condition) { ok = ok && condition; };
   auto allFloat = [&]() {
@@ -228,6 +244,33 @@ absl::Status checkTypes(const PreparedStep &ps,
     for (size_t i = 0; i < s.operands.size(); ++i)
       need(ps.kind == OpKind::kBroadcast && i == 1 ? true : in(i) == out);
     break;
+  case OpKind::kEmbeddingGrad:
+    need(isFloat(in(0)) && isIndex(in(1)) && out == DType::kF32);
+    break;
+  case OpKind::kRmsNormGrad:
+    allFloat();
+    need(in(1) == in(0) && in(2) == in(0) && out == in(0) &&
+         res(1) == DType::kF32);
+    break;
+  case OpKind::kRopeGrad:
+    need(isFloat(in(0)) && isIndex(in(1)) && out == in(0));
+    break;
+  case OpKind::kAttentionGrad:
+    need(isFloat(in(1)) && in(0) == in(1) && in(2) == in(1) && in(3) == in(1) &&
+         in(4) == DType::kI32 && out == in(1) && res(1) == in(1) &&
+         res(2) == in(1));
+    break;
+  case OpKind::kCrossEntropyGrad:
+    need(in(0) == DType::kF32 && in(1) == DType::kF32 && isIndex(in(2)) &&
+         in(3) == DType::kF32 && out == DType::kF32);
+    break;
+  case OpKind::kSiluGrad:
+    need(isFloat(in(0)) && in(1) == in(0) && out == in(0));
+    break;
+  case OpKind::kSwigluGrad:
+    need(isFloat(in(0)) && in(1) == in(0) && in(2) == in(0) && out == in(0) &&
+         res(1) == in(0));
+    break;
   case OpKind::kSplat:
     need(isCastable(out));
     if (isIndex(out) &&
@@ -239,12 +282,15 @@ absl::Status checkTypes(const PreparedStep &ps,
   }
   if (ok)
     return absl::OkStatus();
-  std::string types;
+  std::string types, results;
   for (size_t i = 0; i < s.operands.size(); ++i)
     absl::StrAppend(&types, i ? ", " : "", dtypeName(in(i)));
-  return absl::InvalidArgumentError(
-      absl::StrCat(where(s, ps.index), ": operand dtypes (", types, ") -> ",
-                   dtypeName(out), " are not ones this op takes"));
+  for (size_t i = 0; i < s.results.size(); ++i)
+    absl::StrAppend(&results, i ? ", " : "", dtypeName(res(i)));
+  return absl::InvalidArgumentError(absl::StrCat(
+      where(s, ps.index), ": operand dtypes (", types, ") -> ",
+      s.results.size() > 1 ? absl::StrCat("(", results, ")") : results,
+      " are not ones this op takes"));
 }
 
 bool staticShapeMatches(const std::vector<int64_t> &declared,
@@ -287,9 +333,11 @@ Program::create(const artifact::Manifest &manifest, const std::string &entry) {
     if (n < info.minOperands || (info.maxOperands >= 0 && n > info.maxOperands))
       return absl::InvalidArgumentError(
           absl::StrCat(where(s, index), ": ", n, " operands"));
-    if (s.results.size() != 1)
+    if (static_cast<int>(s.results.size()) != info.results)
       return absl::InvalidArgumentError(
-          absl::StrCat(where(s, index), ": expected one result"));
+          absl::StrCat(where(s, index), ": expected ", info.results,
+                       info.results == 1 ? " result" : " results", ", got ",
+                       s.results.size()));
     PreparedStep ps;
     ps.step = &s;
     ps.index = index;
@@ -310,7 +358,8 @@ Program::create(const artifact::Manifest &manifest, const std::string &entry) {
     case OpKind::kRmsNorm:
       ps.number = attrs.number("epsilon");
       break;
-    case OpKind::kRope: {
+    case OpKind::kRope:
+    case OpKind::kRopeGrad: {
       ps.number = attrs.number("theta");
       std::string style = attrs.string("style", "rotate_half");
       if (style == "interleaved")
@@ -320,8 +369,17 @@ Program::create(const artifact::Manifest &manifest, const std::string &entry) {
       break;
     }
     case OpKind::kAttention:
+    case OpKind::kAttentionGrad:
       ps.number = attrs.number("scale");
       ps.flagA = attrs.flag("causal");
+      break;
+    case OpKind::kEmbeddingGrad:
+      ps.integer = attrs.integer("num_embeddings");
+      if (attrs.status().ok() && ps.integer < 1)
+        attrs.fail("num_embeddings", "positive");
+      break;
+    case OpKind::kRmsNormGrad:
+      ps.number = attrs.number("epsilon");
       break;
     case OpKind::kUnary:
       ps.unary = static_cast<UnaryKind>(it->second.second);
@@ -403,6 +461,16 @@ Program::bindParameters(std::shared_ptr<const io::Checkpoint> checkpoint) {
     params_[param.buffer] =
         t->dtype == param.dtype ? view : *cast(view, param.dtype);
   }
+  cacheF32Weights();
+  unused_.clear();
+  for (const std::string &name : checkpoint->names())
+    if (!used.count(name))
+      unused_.push_back(name);
+  bound_ = true;
+  return absl::OkStatus();
+}
+
+void Program::cacheF32Weights() {
   // GEMM weights the kernels would otherwise convert on every run.
   for (const PreparedStep &ps : steps_) {
     if (ps.kind != OpKind::kLinear)
@@ -413,16 +481,58 @@ Program::bindParameters(std::shared_ptr<const io::Checkpoint> checkpoint) {
         !f32Weights_.count(w))
       f32Weights_[w] = toF32(weight);
   }
+}
+
+absl::Status
+Program::bindTensors(const std::map<std::string, Tensor> &tensors) {
+  bound_ = false;
+  params_.assign(buffers_.size(), Tensor());
+  f32Weights_.clear();
+  for (const artifact::Parameter &param : entry_.parameters) {
+    auto it = tensors.find(param.name);
+    if (it == tensors.end())
+      return absl::NotFoundError(absl::StrCat(
+          "no tensor '", param.name, "' to bind (the artifact binds it: ",
+          dtypeName(param.dtype), " ", formatShape(param.shape), ")"));
+    const Tensor &t = it->second;
+    if (t.dtype() != param.dtype || t.shape() != param.shape)
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor '", param.name, "' is ", dtypeName(t.dtype()),
+                       " ", formatShape(t.shape()), ", the artifact expects ",
+                       dtypeName(param.dtype), " ", formatShape(param.shape)));
+    params_[param.buffer] = t;
+  }
+  cacheF32Weights();
   unused_.clear();
-  for (const std::string &name : checkpoint->names())
-    if (!used.count(name))
-      unused_.push_back(name);
   bound_ = true;
   return absl::OkStatus();
 }
 
-absl::StatusOr<Tensor> Program::execute(const PreparedStep &ps,
-                                        const std::vector<Tensor> &v) const {
+absl::StatusOr<std::vector<Tensor>>
+Program::execute(const PreparedStep &ps, const std::vector<Tensor> &v) const {
+  const artifact::Step &s = *ps.step;
+  auto arg = [&](size_t i) -> const Tensor & { return v[s.operands[i]]; };
+  switch (ps.kind) {
+  case OpKind::kRmsNormGrad:
+    return rmsNormGrad(arg(0), arg(1), arg(2), ps.number);
+  case OpKind::kAttentionGrad:
+    return attentionGrad(arg(0), arg(1), arg(2), arg(3), arg(4), ps.number,
+                         ps.flagA);
+  case OpKind::kSwigluGrad:
+    return swigluGrad(arg(0), arg(1), arg(2));
+  default: {
+    absl::StatusOr<Tensor> one = run1(ps, v);
+    if (!one.ok())
+      return one.status();
+    std::vector<Tensor> out;
+    out.push_back(std::move(*one));
+    return out;
+  }
+  }
+}
+
+absl::StatusOr<Tensor> Program::run1(const PreparedStep &ps,
+                                     const std::vector<Tensor> &v) const {
   const artifact::Step &s = *ps.step;
   auto arg = [&](size_t i) -> const Tensor & { return v[s.operands[i]]; };
   const artifact::Buffer &result = buffers_[s.results[0]];
@@ -472,6 +582,16 @@ absl::StatusOr<Tensor> Program::execute(const PreparedStep &ps,
   }
   case OpKind::kSplat:
     return splat(result.dtype, result.shape, ps.number);
+  case OpKind::kEmbeddingGrad:
+    return embeddingGrad(arg(0), arg(1), ps.integer);
+  case OpKind::kRopeGrad:
+    return ropeGrad(arg(0), arg(1), ps.number, ps.ropeStyle);
+  case OpKind::kCrossEntropyGrad:
+    return crossEntropyGrad(arg(0), arg(1), arg(2), arg(3));
+  case OpKind::kSiluGrad:
+    return siluGrad(arg(0), arg(1));
+  default:
+    break;
   }
   return absl::InternalError("unhandled op kind");
 }
@@ -526,7 +646,7 @@ Program::run(const std::map<std::string, Tensor> &inputs,
   }
   for (const PreparedStep &ps : steps_) {
     const artifact::Step &s = *ps.step;
-    absl::StatusOr<Tensor> out = absl::InternalError("not run");
+    absl::StatusOr<std::vector<Tensor>> out = absl::InternalError("not run");
     const auto start = std::chrono::steady_clock::now();
     try {
       out = execute(ps, values);
@@ -547,13 +667,19 @@ Program::run(const std::map<std::string, Tensor> &inputs,
       return absl::Status(
           out.status().code(),
           absl::StrCat(where(s, ps.index), ": ", out.status().message()));
-    const artifact::Buffer &b = buffers_[s.results[0]];
-    if (out->dtype() != b.dtype || !staticShapeMatches(b.shape, out->shape()))
-      return absl::InternalError(absl::StrCat(
-          where(s, ps.index), ": produced ", dtypeName(out->dtype()), " ",
-          formatShape(out->shape()), " where the artifact declares ",
-          dtypeName(b.dtype), " ", formatShape(b.shape)));
-    values[s.results[0]] = std::move(*out);
+    if (out->size() != s.results.size())
+      return absl::InternalError(absl::StrCat(where(s, ps.index), ": produced ",
+                                              out->size(), " results"));
+    for (size_t r = 0; r < s.results.size(); ++r) {
+      const artifact::Buffer &b = buffers_[s.results[r]];
+      const Tensor &t = (*out)[r];
+      if (t.dtype() != b.dtype || !staticShapeMatches(b.shape, t.shape()))
+        return absl::InternalError(absl::StrCat(
+            where(s, ps.index), ": result ", r, " is ", dtypeName(t.dtype()),
+            " ", formatShape(t.shape()), " where the artifact declares ",
+            dtypeName(b.dtype), " ", formatShape(b.shape)));
+      values[s.results[r]] = std::move((*out)[r]);
+    }
     for (int64_t id : s.free)
       values[id] = Tensor();
   }

@@ -48,6 +48,11 @@ public:
   /// (converted, rounding to nearest even); shapes must be equal. A tensor
   /// whose dtype matches is used in place (zero copy).
   absl::Status bindParameters(std::shared_ptr<const io::Checkpoint> checkpoint);
+  /// Binds every parameter to the tensor of the same name in |tensors|,
+  /// which must have the artifact's dtype and shape (training binds its
+  /// weights this way after each optimizer step). Extra tensors are
+  /// ignored.
+  absl::Status bindTensors(const std::map<std::string, Tensor> &tensors);
   /// Checkpoint tensors the artifact does not bind (after bindParameters).
   const std::vector<std::string> &unusedTensors() const { return unused_; }
 
@@ -62,8 +67,14 @@ public:
 
 private:
   Program() = default;
-  absl::StatusOr<Tensor> execute(const PreparedStep &step,
-                                 const std::vector<Tensor> &values) const;
+  /// Converts the non-f32 GEMM weights once per bind.
+  void cacheF32Weights();
+  /// The step's results, in order.
+  absl::StatusOr<std::vector<Tensor>>
+  execute(const PreparedStep &step, const std::vector<Tensor> &values) const;
+  /// Ops with a single result.
+  absl::StatusOr<Tensor> run1(const PreparedStep &step,
+                              const std::vector<Tensor> &values) const;
 
   std::vector<artifact::Buffer> buffers_;
   artifact::EntryPoint entry_;

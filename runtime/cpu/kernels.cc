@@ -345,6 +345,17 @@ absl::StatusOr<Tensor> rmsNorm(const Tensor &x, const Tensor &weight,
 
 absl::StatusOr<Tensor> rope(const Tensor &x, const Tensor &positions,
                             double theta, RopeStyle style) {
+  return rotate(x, positions, theta, style, /*inverse=*/false);
+}
+
+absl::StatusOr<Tensor> ropeGrad(const Tensor &grad, const Tensor &positions,
+                                double theta, RopeStyle style) {
+  // The rotation is orthogonal: its gradient is the inverse rotation.
+  return rotate(grad, positions, theta, style, /*inverse=*/true);
+}
+
+absl::StatusOr<Tensor> rotate(const Tensor &x, const Tensor &positions,
+                              double theta, RopeStyle style, bool inverse) {
   if (absl::Status s = needFloat(x, "rope input"); !s.ok())
     return s;
   if (x.rank() != 3 || x.dim(2) % 2 != 0 || positions.rank() != 1 ||
@@ -368,7 +379,7 @@ absl::StatusOr<Tensor> rope(const Tensor &x, const Tensor &positions,
       for (int64_t i = 0; i < half; ++i) {
         float angle = pos * invFreq[i];
         cs[i] = std::cos(angle);
-        sn[i] = std::sin(angle);
+        sn[i] = inverse ? -std::sin(angle) : std::sin(angle);
       }
       loadF32(x, tok * h * d, h * d, in.data());
       for (int64_t hd = 0; hd < h; ++hd) {
@@ -387,6 +398,18 @@ absl::StatusOr<Tensor> rope(const Tensor &x, const Tensor &positions,
     }
   });
   return out;
+}
+
+/// Softmax of |row| over its first |limit| of |keys| entries (the causal
+/// window); the masked rest becomes 0.
+static void softmaxRow(float *row, int64_t keys, int64_t limit) {
+  float mx = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < limit; ++j)
+    mx = std::max(mx, row[j]);
+  const float sum = expShifted(row, limit, mx);
+  for (int64_t j = 0; j < limit; ++j)
+    row[j] /= sum;
+  std::fill(row + limit, row + keys, 0.0f);
 }
 
 absl::StatusOr<Tensor> attention(const Tensor &q, const Tensor &k,
@@ -447,17 +470,9 @@ absl::StatusOr<Tensor> attention(const Tensor &q, const Tensor &k,
           std::fill(scores.begin(), scores.end(), 0.0f);
         parallelFor(rows, std::max<int64_t>(1, 32768 / keys),
                     [&](int64_t b, int64_t e) {
-                      for (int64_t i = b; i < e; ++i) {
-                        float *row = scores.data() + i * keys;
-                        const int64_t limit = causal ? r0 + i + 1 : keys;
-                        float mx = -std::numeric_limits<float>::infinity();
-                        for (int64_t j = 0; j < limit; ++j)
-                          mx = std::max(mx, row[j]);
-                        const float sum = expShifted(row, limit, mx);
-                        for (int64_t j = 0; j < limit; ++j)
-                          row[j] /= sum;
-                        std::fill(row + limit, row + keys, 0.0f);
-                      }
+                      for (int64_t i = b; i < e; ++i)
+                        softmaxRow(scores.data() + i * keys, keys,
+                                   causal ? r0 + i + 1 : keys);
                     });
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, d, keys,
                     1.0f, scores.data(), keys, vp, hkv * d, 0.0f,
@@ -982,5 +997,277 @@ absl::StatusOr<Tensor> splat(DType dtype, std::vector<int64_t> shape,
                                 " is not supported"));
   }
   return out;
+}
+} // namespace infir2::cpu
+
+//===----------------------------------------------------------------------===//
+// Gradient ops
+//===----------------------------------------------------------------------===//
+
+namespace infir2::cpu {
+absl::StatusOr<Tensor> embeddingGrad(const Tensor &grad, const Tensor &ids,
+                                     int64_t numEmbeddings) {
+  if (absl::Status s = needFloat(grad, "embedding_grad grad"); !s.ok())
+    return s;
+  if (!isIndex(ids.dtype()) || grad.rank() != ids.rank() + 1 ||
+      numEmbeddings < 1)
+    return invalid(absl::StrCat("embedding_grad: grad ", shapeOf(grad),
+                                " must be the ids' shape ", shapeOf(ids),
+                                " plus the embedding size"));
+  const int64_t d = grad.dim(-1), n = ids.numel();
+  Tensor out = Tensor::zeros(DType::kF32, {numEmbeddings, d});
+  F32 g(grad);
+  float *table = out.data<float>();
+  // Tokens in order: the sum of a row's contributions is deterministic.
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t id = indexAt(ids, i);
+    if (id < 0 || id >= numEmbeddings)
+      return absl::OutOfRangeError(
+          absl::StrCat("embedding_grad: token id ", id, " at position ", i,
+                       " is outside the table [0, ", numEmbeddings, ")"));
+    float *row = table + id * d;
+    const float *src = g.get() + i * d;
+    for (int64_t c = 0; c < d; ++c)
+      row[c] += src[c];
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Tensor>> rmsNormGrad(const Tensor &grad,
+                                                const Tensor &x,
+                                                const Tensor &weight,
+                                                double epsilon) {
+  for (const Tensor *t : {&grad, &x, &weight})
+    if (absl::Status s = needFloat(*t, "rms_norm_grad operand"); !s.ok())
+      return s;
+  if (grad.shape() != x.shape() || x.rank() < 1 || weight.rank() != 1 ||
+      weight.dim(0) != x.dim(-1))
+    return invalid(absl::StrCat("rms_norm_grad: grad ", shapeOf(grad),
+                                ", input ", shapeOf(x), ", weight ",
+                                shapeOf(weight), " do not fit"));
+  const int64_t d = x.dim(-1), rows = d ? x.numel() / d : 0;
+  const float eps = static_cast<float>(epsilon);
+  Tensor w = toF32(weight);
+  Tensor dx = Tensor::empty(x.dtype(), x.shape());
+  // Weight gradient: one partial sum per fixed chunk of rows, added in
+  // chunk order (deterministic for any thread count).
+  constexpr int64_t kRows = 64;
+  const int64_t chunks = (rows + kRows - 1) / kRows;
+  std::vector<float> partial(static_cast<size_t>(chunks * d), 0.0f);
+  parallelFor(chunks, 1, [&](int64_t b, int64_t e) {
+    std::vector<float> xr(d), gr(d), g(d), out(d);
+    for (int64_t c = b; c < e; ++c) {
+      float *dw = partial.data() + c * d;
+      for (int64_t r = c * kRows; r < std::min(rows, (c + 1) * kRows); ++r) {
+        loadF32(x, r * d, d, xr.data());
+        loadF32(grad, r * d, d, gr.data());
+        float acc[8] = {};
+        for (int64_t i = 0; i < d; ++i)
+          acc[i % 8] += xr[i] * xr[i];
+        float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
+                    ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        const float inv = 1.0f / std::sqrt(sum / static_cast<float>(d) + eps);
+        double dot = 0;
+        for (int64_t i = 0; i < d; ++i) {
+          const float n = xr[i] * inv;
+          g[i] = gr[i] * w.data<float>()[i];
+          dot += static_cast<double>(g[i]) * n;
+          dw[i] += gr[i] * n;
+        }
+        const float mean = static_cast<float>(dot / static_cast<double>(d));
+        for (int64_t i = 0; i < d; ++i)
+          out[i] = inv * (g[i] - xr[i] * inv * mean);
+        storeF32(out.data(), d, dx, r * d);
+      }
+    }
+  });
+  Tensor dw = Tensor::zeros(DType::kF32, {d});
+  for (int64_t c = 0; c < chunks; ++c)
+    for (int64_t i = 0; i < d; ++i)
+      dw.data<float>()[i] += partial[c * d + i];
+  return std::vector<Tensor>{dx, dw};
+}
+
+absl::StatusOr<std::vector<Tensor>>
+attentionGrad(const Tensor &grad, const Tensor &q, const Tensor &k,
+              const Tensor &v, const Tensor &cuSeqlens, double scale,
+              bool causal) {
+  for (const Tensor *t : {&grad, &q, &k, &v})
+    if (absl::Status s = needFloat(*t, "attention_grad operand"); !s.ok())
+      return s;
+  if (q.rank() != 3 || k.rank() != 3 || v.shape() != k.shape() ||
+      grad.shape() != q.shape() || k.dim(0) != q.dim(0) ||
+      k.dim(2) != q.dim(2) || k.dim(1) == 0 || q.dim(1) % k.dim(1) != 0)
+    return invalid(absl::StrCat("attention_grad: grad ", shapeOf(grad),
+                                ", query ", shapeOf(q), ", key ", shapeOf(k),
+                                ", value ", shapeOf(v), " do not fit"));
+  const int64_t t = q.dim(0), hq = q.dim(1), hkv = k.dim(1), d = q.dim(2);
+  const int64_t group = hq / hkv;
+  const int32_t *cu = cuSeqlens.data<int32_t>();
+  const int64_t numSeqs = cuSeqlens.numel() - 1;
+  if (cuSeqlens.rank() != 1 || numSeqs < 0 || cu[0] != 0 || cu[numSeqs] != t)
+    return invalid(absl::StrCat("attention_grad: cu_seqlens must run from 0 "
+                                "to T = ",
+                                t));
+  F32 qs(q), ks(k), vs(v), dos(grad);
+  F32Out dq(q.dtype(), q.shape()), dk(k.dtype(), k.shape()),
+      dv(v.dtype(), v.shape());
+  std::fill_n(dk.get(), k.numel(), 0.0f);
+  std::fill_n(dv.get(), v.numel(), 0.0f);
+  const float alpha = static_cast<float>(scale);
+  constexpr int64_t kBlock = 128;
+  std::vector<float> p, dp, o;
+  std::vector<float> rowDot;
+  for (int64_t s = 0; s < numSeqs; ++s) {
+    const int64_t start = cu[s], len = cu[s + 1] - cu[s];
+    if (len < 0)
+      return invalid("attention_grad: cu_seqlens decreases");
+    for (int64_t head = 0; head < hq && len > 0; ++head) {
+      const int64_t g = head / group;
+      const int64_t qStride = hq * d, kvStride = hkv * d;
+      const float *qp = qs.get() + (start * hq + head) * d;
+      const float *kp = ks.get() + (start * hkv + g) * d;
+      const float *vp = vs.get() + (start * hkv + g) * d;
+      const float *dop = dos.get() + (start * hq + head) * d;
+      float *dqp = dq.get() + (start * hq + head) * d;
+      float *dkp = dk.get() + (start * hkv + g) * d;
+      float *dvp = dv.get() + (start * hkv + g) * d;
+      for (int64_t r0 = 0; r0 < len; r0 += kBlock) {
+        const int64_t rows = std::min(kBlock, len - r0);
+        const int64_t keys = causal ? r0 + rows : len;
+        p.resize(static_cast<size_t>(rows * keys));
+        dp.resize(p.size());
+        o.resize(static_cast<size_t>(rows * d));
+        rowDot.resize(static_cast<size_t>(rows));
+        // P: the forward's probabilities, recomputed.
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, d,
+                    alpha, qp + r0 * qStride, qStride, kp, kvStride, 0.0f,
+                    p.data(), keys);
+        for (int64_t i = 0; i < rows; ++i)
+          softmaxRow(p.data() + i * keys, keys, causal ? r0 + i + 1 : keys);
+        // O = P V, and D_i = dO_i . O_i.
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, d, keys,
+                    1.0f, p.data(), keys, vp, kvStride, 0.0f, o.data(), d);
+        for (int64_t i = 0; i < rows; ++i) {
+          double acc = 0;
+          for (int64_t c = 0; c < d; ++c)
+            acc +=
+                static_cast<double>(dop[(r0 + i) * qStride + c]) * o[i * d + c];
+          rowDot[i] = static_cast<float>(acc);
+        }
+        // dV += P^T dO; dP = dO V^T; dS = P (dP - D).
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, keys, d, rows,
+                    1.0f, p.data(), keys, dop + r0 * qStride, qStride, 1.0f,
+                    dvp, kvStride);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, d,
+                    1.0f, dop + r0 * qStride, qStride, vp, kvStride, 0.0f,
+                    dp.data(), keys);
+        for (int64_t i = 0; i < rows; ++i)
+          for (int64_t j = 0; j < keys; ++j)
+            dp[i * keys + j] = p[i * keys + j] * (dp[i * keys + j] - rowDot[i]);
+        // dQ = scale dS K; dK += scale dS^T Q.
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, d, keys,
+                    alpha, dp.data(), keys, kp, kvStride, 0.0f,
+                    dqp + r0 * qStride, qStride);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, keys, d, rows,
+                    alpha, dp.data(), keys, qp + r0 * qStride, qStride, 1.0f,
+                    dkp, kvStride);
+      }
+    }
+  }
+  return std::vector<Tensor>{dq.commit(), dk.commit(), dv.commit()};
+}
+
+absl::StatusOr<Tensor> crossEntropyGrad(const Tensor &grad,
+                                        const Tensor &logits,
+                                        const Tensor &labels,
+                                        const Tensor &mask) {
+  if (logits.dtype() != DType::kF32 || logits.rank() != 2 ||
+      grad.dtype() != DType::kF32 || grad.rank() != 1 ||
+      grad.dim(0) != logits.dim(0) || !isIndex(labels.dtype()) ||
+      labels.rank() != 1 || labels.dim(0) != logits.dim(0) ||
+      mask.dtype() != DType::kF32 || mask.rank() != 1 ||
+      mask.dim(0) != logits.dim(0))
+    return invalid(absl::StrCat("cross_entropy_grad: grad ", shapeOf(grad),
+                                ", logits ", shapeOf(logits), ", labels ",
+                                shapeOf(labels), ", loss_mask ", shapeOf(mask),
+                                " do not fit"));
+  const int64_t t = logits.dim(0), vocab = logits.dim(1);
+  const float *m = mask.data<float>(), *g = grad.data<float>();
+  for (int64_t i = 0; i < t; ++i) {
+    const int64_t label = indexAt(labels, i);
+    if (m[i] != 0.0f && (label < 0 || label >= vocab))
+      return absl::OutOfRangeError(
+          absl::StrCat("cross_entropy_grad: label ", label, " at position ", i,
+                       " is outside [0, ", vocab, ") and not masked"));
+  }
+  Tensor out = Tensor::empty(DType::kF32, {t, vocab});
+  parallelFor(t, std::max<int64_t>(1, 65536 / std::max<int64_t>(vocab, 1)),
+              [&](int64_t b, int64_t e) {
+                for (int64_t i = b; i < e; ++i) {
+                  float *row = out.data<float>() + i * vocab;
+                  const float w = g[i] * m[i];
+                  if (w == 0.0f) {
+                    std::fill_n(row, vocab, 0.0f);
+                    continue;
+                  }
+                  const float *x = logits.data<float>() + i * vocab;
+                  float mx = -std::numeric_limits<float>::infinity();
+                  for (int64_t j = 0; j < vocab; ++j)
+                    mx = std::max(mx, x[j]);
+                  std::memcpy(row, x, static_cast<size_t>(vocab) * 4);
+                  const float inv = 1.0f / expShifted(row, vocab, mx);
+                  for (int64_t j = 0; j < vocab; ++j)
+                    row[j] = w * (row[j] * inv);
+                  row[indexAt(labels, i)] -= w;
+                }
+              });
+  return out;
+}
+
+absl::StatusOr<Tensor> siluGrad(const Tensor &grad, const Tensor &x) {
+  if (absl::Status s = needFloat(x, "silu_grad input"); !s.ok())
+    return s;
+  if (grad.shape() != x.shape() || grad.dtype() != x.dtype())
+    return invalid("silu_grad: grad and input differ");
+  Tensor out = Tensor::empty(x.dtype(), x.shape());
+  chunked(x.numel(), [&](int64_t b, int64_t n) {
+    float gv[kChunk], xv[kChunk];
+    loadF32(grad, b, n, gv);
+    loadF32(x, b, n, xv);
+    for (int64_t i = 0; i < n; ++i) {
+      const float sg = 1.0f / (1.0f + std::exp(-xv[i]));
+      gv[i] = gv[i] * sg * (1.0f + xv[i] * (1.0f - sg));
+    }
+    storeF32(gv, n, out, b);
+  });
+  return out;
+}
+
+absl::StatusOr<std::vector<Tensor>>
+swigluGrad(const Tensor &grad, const Tensor &gate, const Tensor &up) {
+  if (absl::Status s = needFloat(gate, "swiglu_grad gate"); !s.ok())
+    return s;
+  if (grad.shape() != gate.shape() || up.shape() != gate.shape() ||
+      grad.dtype() != gate.dtype() || up.dtype() != gate.dtype())
+    return invalid("swiglu_grad: grad, gate and up differ");
+  Tensor dg = Tensor::empty(gate.dtype(), gate.shape());
+  Tensor du = Tensor::empty(gate.dtype(), gate.shape());
+  chunked(gate.numel(), [&](int64_t b, int64_t n) {
+    float gv[kChunk], xv[kChunk], uv[kChunk];
+    loadF32(grad, b, n, gv);
+    loadF32(gate, b, n, xv);
+    loadF32(up, b, n, uv);
+    for (int64_t i = 0; i < n; ++i) {
+      const float sg = 1.0f / (1.0f + std::exp(-xv[i]));
+      const float silu = xv[i] * sg;
+      const float dy = gv[i];
+      gv[i] = dy * uv[i] * sg * (1.0f + xv[i] * (1.0f - sg));
+      uv[i] = dy * silu;
+    }
+    storeF32(gv, n, dg, b);
+    storeF32(uv, n, du, b);
+  });
+  return std::vector<Tensor>{dg, du};
 }
 } // namespace infir2::cpu

@@ -46,6 +46,9 @@ absl::StatusOr<Tensor> rmsNorm(const Tensor &x, const Tensor &weight,
                                double epsilon, DType outType);
 absl::StatusOr<Tensor> rope(const Tensor &x, const Tensor &positions,
                             double theta, RopeStyle style);
+/// rope's rotation by +angle, or by -angle (|inverse|: rope_grad).
+absl::StatusOr<Tensor> rotate(const Tensor &x, const Tensor &positions,
+                              double theta, RopeStyle style, bool inverse);
 absl::StatusOr<Tensor> attention(const Tensor &q, const Tensor &k,
                                  const Tensor &v, const Tensor &cuSeqlens,
                                  double scale, bool causal);
@@ -73,6 +76,34 @@ absl::StatusOr<Tensor> slice(const Tensor &x, const std::vector<int64_t> &start,
                              const std::vector<int64_t> &stride);
 absl::StatusOr<Tensor> concat(const std::vector<const Tensor *> &inputs,
                               int64_t axis);
+//===--- Gradient ops (graph-autodiff's vector-Jacobian products) --------===//
+
+/// Scatter-add of |grad| rows into a [numEmbeddings, D] f32 table.
+absl::StatusOr<Tensor> embeddingGrad(const Tensor &grad, const Tensor &ids,
+                                     int64_t numEmbeddings);
+/// {input_grad (|x|'s dtype), weight_grad (f32)}.
+absl::StatusOr<std::vector<Tensor>> rmsNormGrad(const Tensor &grad,
+                                                const Tensor &x,
+                                                const Tensor &weight,
+                                                double epsilon);
+absl::StatusOr<Tensor> ropeGrad(const Tensor &grad, const Tensor &positions,
+                                double theta, RopeStyle style);
+/// {query_grad, key_grad, value_grad}: recomputes the probabilities per
+/// block of query rows; key/value gradients accumulate in f32 over the
+/// query heads of each group.
+absl::StatusOr<std::vector<Tensor>>
+attentionGrad(const Tensor &grad, const Tensor &q, const Tensor &k,
+              const Tensor &v, const Tensor &cuSeqlens, double scale,
+              bool causal);
+absl::StatusOr<Tensor> crossEntropyGrad(const Tensor &grad,
+                                        const Tensor &logits,
+                                        const Tensor &labels,
+                                        const Tensor &mask);
+absl::StatusOr<Tensor> siluGrad(const Tensor &grad, const Tensor &x);
+/// {gate_grad, up_grad}.
+absl::StatusOr<std::vector<Tensor>>
+swigluGrad(const Tensor &grad, const Tensor &gate, const Tensor &up);
+
 /// A tensor of |shape| with every element |value| (rounded to |dtype|).
 absl::StatusOr<Tensor> splat(DType dtype, std::vector<int64_t> shape,
                              double value);

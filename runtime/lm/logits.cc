@@ -102,12 +102,8 @@ absl::StatusOr<std::vector<Sequence>> readTokenFile(const std::string &path) {
   return out;
 }
 
-absl::StatusOr<EvaluateResult> evaluate(const cpu::Program &program,
-                                        const std::vector<Sequence> &sequences,
-                                        cpu::RunProfile *profile) {
-  absl::StatusOr<PackedBatch> batch = packSequences(sequences);
-  if (!batch.ok())
-    return batch.status();
+absl::Status checkVocabulary(const cpu::Program &program,
+                             const std::vector<Sequence> &sequences) {
   // Name the offending sequence, not a position in the packed batch.
   for (const artifact::Parameter &p : program.entryPoint().parameters) {
     if (p.name != "model.embed_tokens.weight" || p.shape.size() != 2)
@@ -119,6 +115,17 @@ absl::StatusOr<EvaluateResult> evaluate(const cpu::Program &program,
               "sequence ", i, ", token ", j, ": id ", sequences[i][j],
               " is outside the model's vocabulary [0, ", p.shape[0], ")"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<EvaluateResult> evaluate(const cpu::Program &program,
+                                        const std::vector<Sequence> &sequences,
+                                        cpu::RunProfile *profile) {
+  absl::StatusOr<PackedBatch> batch = packSequences(sequences);
+  if (!batch.ok())
+    return batch.status();
+  if (absl::Status s = checkVocabulary(program, sequences); !s.ok())
+    return s;
   absl::StatusOr<std::map<std::string, cpu::Tensor>> outputs =
       program.run({{"token_ids", batch->tokenIds},
                    {"position_ids", batch->positionIds},

@@ -42,6 +42,11 @@ packSequences(const std::vector<Sequence> &sequences);
 /// lines are skipped). Errors name the file and line.
 absl::StatusOr<std::vector<Sequence>> readTokenFile(const std::string &path);
 
+/// Fails, naming the sequence and token, on an id outside the vocabulary of
+/// |program|'s model.embed_tokens.weight.
+absl::Status checkVocabulary(const cpu::Program &program,
+                             const std::vector<Sequence> &sequences);
+
 struct SequenceOutput {
   cpu::Tensor logits; ///< F32 [len, V]
   cpu::Tensor nll;    ///< F32 [len - 1]: -log p(token[t+1] | tokens <= t)

@@ -24,6 +24,7 @@ namespace infir2::runner {
 namespace {
 namespace fs = std::filesystem;
 
+#ifdef INFIR2_RUNNER_HAS_COMPILER
 /// The manifest of |dir| when it is a complete cache entry for |key|.
 std::optional<artifact::Manifest> cachedEntry(const fs::path &dir,
                                               const std::string &key) {
@@ -32,6 +33,7 @@ std::optional<artifact::Manifest> cachedEntry(const fs::path &dir,
     return std::move(*m);
   return std::nullopt;
 }
+#endif
 } // namespace
 
 std::string cacheRoot() {
@@ -52,6 +54,13 @@ resolveArtifact(const ArtifactRequest &request) {
         artifact::loadManifest(request.artifactDir);
     if (!m.ok())
       return m.status();
+    if (request.gradients && !m->entryPoint("forward_grad"))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the artifact ", request.artifactDir,
+          " has no gradient entry point forward_grad; compile it with "
+          "'infir2c --model ",
+          request.modelDir, " --emit artifact --gradients --precision ",
+          request.precision, " -o ART'"));
     if (m->precision != request.precision)
       return absl::InvalidArgumentError(absl::StrCat(
           "the artifact ", request.artifactDir, " was compiled for precision ",
@@ -78,6 +87,8 @@ resolveArtifact(const ArtifactRequest &request) {
   if (!precision.ok())
     return precision.status();
   CompileOptions options{request.modelDir, *precision, "cpu"};
+  options.withGradients = request.gradients;
+  options.withLogits = !request.gradients;
   absl::StatusOr<std::string> key = artifactKey(options);
   if (!key.ok())
     return key.status();
@@ -129,11 +140,12 @@ resolveArtifact(const ArtifactRequest &request) {
   out.compiled = true;
   return out;
 #else
-  return absl::FailedPreconditionError(
+  return absl::FailedPreconditionError(absl::StrCat(
       "this infir2 was built without the compiler (INFIR2_BUILD_COMPILER="
       "OFF), so it cannot compile on first use; compile the artifact with "
-      "'infir2c --model DIR --emit artifact --precision P -o ART' and pass "
-      "--artifact ART");
+      "'infir2c --model DIR --emit artifact --precision P",
+      request.gradients ? " --gradients" : "",
+      " -o ART' and pass --artifact ART"));
 #endif
 }
 } // namespace infir2::runner

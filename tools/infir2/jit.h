@@ -22,6 +22,8 @@ struct ArtifactRequest {
   std::string modelDir;
   std::string precision = "fp32"; ///< fp32 | bf16
   std::string artifactDir;        ///< precompiled; empty: use the cache
+  /// A training artifact: forward (loss only) and forward_grad.
+  bool gradients = false;
 };
 
 struct ResolvedArtifact {

@@ -24,7 +24,7 @@
 #include "runtime/io/safetensors.h"
 #include "runtime/lm/logits.h"
 #include "tools/infir2/commands.h"
-#include "tools/infir2/jit.h"
+#include "tools/infir2/model_command.h"
 
 namespace infir2::runner {
 namespace {
@@ -61,84 +61,32 @@ double seconds(std::chrono::steady_clock::time_point since) {
 } // namespace
 
 int runLogits(int argc, char **argv) {
-  ArtifactRequest request;
-  std::string input, output;
-  bool profile = false;
-  for (int i = 0; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (arg == "--profile") {
-      profile = true;
-      continue;
-    }
-    if (i + 1 >= argc)
-      return fail(absl::StrCat("'", arg, "' needs a value\n", kUsage), 2);
-    std::string value = argv[++i];
-    if (arg == "--model")
-      request.modelDir = value;
-    else if (arg == "--input")
-      input = value;
-    else if (arg == "--output")
-      output = value;
-    else if (arg == "--precision")
-      request.precision = value;
-    else if (arg == "--artifact")
-      request.artifactDir = value;
-    else
-      return fail(absl::StrCat("unknown option '", arg, "'\n", kUsage), 2);
-  }
-  if (request.modelDir.empty() || input.empty() || output.empty())
-    return fail(
-        absl::StrCat("--model, --input and --output are required\n", kUsage),
-        2);
-  if (request.precision != "fp32" && request.precision != "bf16")
-    return fail(absl::StrCat("--precision '", request.precision,
-                             "' is not fp32 or bf16"),
+  absl::StatusOr<ModelCommandArgs> args =
+      parseModelCommandArgs(argc, argv, /*allowProfile=*/true);
+  if (!args.ok())
+    return fail(absl::StrCat(args.status().message(),
+                             absl::IsInvalidArgument(args.status())
+                                 ? absl::StrCat("\n", kUsage)
+                                 : ""),
                 2);
-
+  if (args->help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  const ArtifactRequest &request = args->request;
+  const std::string &output = args->output;
+  const bool profile = args->profile;
   const auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<std::vector<lm::Sequence>> sequences =
-      lm::readTokenFile(input);
-  if (!sequences.ok())
-    return fail(std::string(sequences.status().message()));
-
-  absl::StatusOr<std::unique_ptr<io::Checkpoint>> checkpoint =
-      io::Checkpoint::open(request.modelDir);
-  if (!checkpoint.ok())
-    return fail(std::string(checkpoint.status().message()));
-
-  absl::StatusOr<ResolvedArtifact> art = resolveArtifact(request);
-  if (!art.ok())
-    return fail(std::string(art.status().message()));
-  if (art->compiled)
-    std::fprintf(stderr, "infir2 logits: compiled artifact %s in %.3f s\n",
-                 art->dir.c_str(), art->compileSeconds);
-  else
-    std::fprintf(stderr, "infir2 logits: using artifact %s\n",
-                 art->dir.c_str());
-
-  absl::StatusOr<std::unique_ptr<cpu::Program>> program =
-      cpu::Program::create(art->manifest, "forward");
-  if (!program.ok())
-    return fail(std::string(program.status().message()));
-  if (absl::Status s = (*program)->bindParameters(
-          std::shared_ptr<const io::Checkpoint>(std::move(*checkpoint)));
-      !s.ok())
-    return fail(std::string(s.message()));
-  if (!(*program)->unusedTensors().empty())
-    std::fprintf(stderr,
-                 "infir2 logits: warning: %zu checkpoint tensors are not "
-                 "used by the model (first: %s)\n",
-                 (*program)->unusedTensors().size(),
-                 (*program)->unusedTensors().front().c_str());
+  absl::StatusOr<LoadedModel> model = loadModel(*args, "forward", "logits");
+  if (!model.ok())
+    return fail(std::string(model.status().message()));
+  const std::vector<lm::Sequence> *sequences = &model->sequences;
+  const std::unique_ptr<cpu::Program> &program = model->program;
 
   cpu::RunProfile runProfile;
   const auto runStart = std::chrono::steady_clock::now();
   absl::StatusOr<lm::EvaluateResult> result =
-      lm::evaluate(**program, *sequences, profile ? &runProfile : nullptr);
+      lm::evaluate(*program, *sequences, profile ? &runProfile : nullptr);
   if (!result.ok())
     return fail(std::string(result.status().message()));
   const double runSeconds = seconds(runStart);

@@ -3,9 +3,12 @@
 // Part of infir2.
 //
 // infir2c --model DIR [--emit graph|artifact] [-o OUT] [--precision fp32|bf16]
+//         [--gradients]
 //   --emit graph     prints the model's forward graph (graph dialect) to OUT
 //                    (default: stdout);
-//   --emit artifact  writes the executable artifact directory OUT.
+//   --emit artifact  writes the executable artifact directory OUT;
+//   --gradients      adds the training entry point forward_grad (implies
+//                    --logits=false).
 // MLIR's standard options apply, e.g. --mlir-print-ir-after-all.
 //
 //===----------------------------------------------------------------------===//
@@ -38,6 +41,10 @@ static cl::opt<std::string> target("target", cl::init("cpu"),
 static cl::opt<bool> logits("logits", cl::init(true),
                             cl::desc("Return the logits besides the loss "
                                      "(--logits=false: loss only)"));
+static cl::opt<bool> gradients(
+    "gradients", cl::init(false),
+    cl::desc("Add the gradient entry point forward_grad (graph-autodiff); "
+             "implies --logits=false"));
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
@@ -55,7 +62,8 @@ int main(int argc, char **argv) {
   options.modelDir = modelDir;
   options.precision = *p;
   options.target = target;
-  options.withLogits = logits;
+  options.withLogits = logits && !gradients;
+  options.withGradients = gradients;
   options.usePassManagerCLOptions = true;
   if (emit == "graph") {
     auto text = infir2::emitGraph(options);

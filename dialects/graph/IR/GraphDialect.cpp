@@ -16,6 +16,7 @@ using namespace mlir::infir2::graph;
 
 #include "dialects/graph/IR/GraphDialect.cpp.inc"
 #include "dialects/graph/IR/GraphEnums.cpp.inc"
+#include "dialects/graph/IR/GraphInterfaces.cpp.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "dialects/graph/IR/GraphAttrs.cpp.inc"

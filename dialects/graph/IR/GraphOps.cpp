@@ -16,6 +16,7 @@
 #include "llvm/Support/InterleavedRange.h"
 
 #include <cstdio>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::infir2;
@@ -212,24 +213,34 @@ void RmsNormOp::build(OpBuilder &builder, OperationState &state, Value input,
         builder.getF64FloatAttr(epsilon));
 }
 
-LogicalResult RmsNormOp::verify() {
-  RankedTensorType x = tensorType(getInput()), w = tensorType(getWeight());
+/// The operand rules rms_norm and rms_norm_grad share; |hidden| is the
+/// normalized size.
+static LogicalResult verifyRmsNormOperands(Operation *op, RankedTensorType x,
+                                           RankedTensorType w, APFloat epsilon,
+                                           int64_t &hidden) {
   if (x.getRank() < 1)
-    return emitOpError() << "input must have rank >= 1";
-  int64_t hidden;
+    return op->emitOpError() << "input must have rank >= 1";
   if (w.getRank() != 1 ||
       !joinDim(x.getShape().back(), w.getDimSize(0), hidden))
-    return emitOpError() << "weight shape " << formatShape(w.getShape())
-                         << " must be [" << x.getShape().back()
-                         << "], the input's last dimension";
+    return op->emitOpError()
+           << "weight shape " << formatShape(w.getShape()) << " must be ["
+           << x.getShape().back() << "], the input's last dimension";
   if (w.getElementType() != x.getElementType())
-    return emitOpError() << "weight element type " << w.getElementType()
-                         << " differs from input element type "
-                         << x.getElementType();
-  double eps = getEpsilon().convertToDouble();
+    return op->emitOpError()
+           << "weight element type " << w.getElementType()
+           << " differs from input element type " << x.getElementType();
+  double eps = epsilon.convertToDouble();
   if (!(eps >= 0) || !std::isfinite(eps))
-    return emitOpError() << "epsilon " << fmt(eps)
-                         << " must be finite and non-negative";
+    return op->emitOpError()
+           << "epsilon " << fmt(eps) << " must be finite and non-negative";
+  return success();
+}
+
+LogicalResult RmsNormOp::verify() {
+  RankedTensorType x = tensorType(getInput()), w = tensorType(getWeight());
+  int64_t hidden;
+  if (failed(verifyRmsNormOperands(*this, x, w, getEpsilon(), hidden)))
+    return failure();
   SmallVector<int64_t> shape(x.getShape());
   shape.back() = hidden;
   return verifyResult(*this, tensorType(getResult()), shape, x.getElementType(),
@@ -247,24 +258,33 @@ void RopeOp::build(OpBuilder &builder, OperationState &state, Value input,
         RopeStyleAttr::get(builder.getContext(), style));
 }
 
-LogicalResult RopeOp::verify() {
-  RankedTensorType x = tensorType(getInput()), p = tensorType(getPositions());
+/// The operand rules rope and rope_grad share for |x| (named |name|).
+static LogicalResult verifyRopeOperands(Operation *op, RankedTensorType x,
+                                        StringRef name, RankedTensorType p,
+                                        APFloat theta, int64_t &tokens) {
   if (x.getRank() != 3)
-    return emitOpError() << "input must be rank 3 ([tokens, heads, "
-                            "head_dim]), got rank "
-                         << x.getRank();
+    return op->emitOpError()
+           << name << " must be rank 3 ([tokens, heads, head_dim]), got rank "
+           << x.getRank();
   int64_t d = x.getDimSize(2);
   if (!ShapedType::isDynamic(d) && d % 2 != 0)
-    return emitOpError() << "head_dim " << d << " must be even (rotary pairs)";
-  int64_t tokens;
+    return op->emitOpError()
+           << "head_dim " << d << " must be even (rotary pairs)";
   if (p.getRank() != 1 || !joinDim(x.getDimSize(0), p.getDimSize(0), tokens))
-    return emitOpError() << "positions shape " << formatShape(p.getShape())
-                         << " must be [" << formatShape(x.getDimSize(0))
-                         << "], one position per token";
-  double theta = getTheta().convertToDouble();
-  if (!isPositiveFinite(theta))
-    return emitOpError() << "theta " << fmt(theta)
-                         << " must be positive and finite";
+    return op->emitOpError()
+           << "positions shape " << formatShape(p.getShape()) << " must be ["
+           << formatShape(x.getDimSize(0)) << "], one position per token";
+  if (!isPositiveFinite(theta.convertToDouble()))
+    return op->emitOpError() << "theta " << fmt(theta.convertToDouble())
+                             << " must be positive and finite";
+  return success();
+}
+
+LogicalResult RopeOp::verify() {
+  RankedTensorType x = tensorType(getInput()), p = tensorType(getPositions());
+  int64_t tokens;
+  if (failed(verifyRopeOperands(*this, x, "input", p, getTheta(), tokens)))
+    return failure();
   SmallVector<int64_t> shape(x.getShape());
   shape[0] = tokens;
   return verifyResult(*this, tensorType(getResult()), shape, x.getElementType(),
@@ -283,49 +303,61 @@ void AttentionOp::build(OpBuilder &builder, OperationState &state, Value query,
         causal ? builder.getUnitAttr() : UnitAttr());
 }
 
-LogicalResult AttentionOp::verify() {
-  RankedTensorType q = tensorType(getQuery()), k = tensorType(getKey()),
-                   v = tensorType(getValue());
+/// The operand rules attention and attention_grad share: the heads layout,
+/// grouped-query heads, cu_seqlens and the scale.
+static LogicalResult
+verifyAttentionOperands(Operation *op, RankedTensorType q, RankedTensorType k,
+                        RankedTensorType v, RankedTensorType cuSeqlens,
+                        APFloat scaleAttr, int64_t &tokens, int64_t &headDim) {
   for (auto [name, t] : {std::make_pair("query", q), std::make_pair("key", k),
                          std::make_pair("value", v)})
     if (t.getRank() != 3)
-      return emitOpError() << name
-                           << " must be rank 3 ([tokens, heads, head_dim]), "
-                              "got rank "
-                           << t.getRank();
+      return op->emitOpError()
+             << name << " must be rank 3 ([tokens, heads, head_dim]), got rank "
+             << t.getRank();
   if (k.getElementType() != q.getElementType() ||
       v.getElementType() != q.getElementType())
-    return emitOpError() << "query, key and value element types differ: "
-                         << q.getElementType() << ", " << k.getElementType()
-                         << ", " << v.getElementType();
+    return op->emitOpError() << "query, key and value element types differ: "
+                             << q.getElementType() << ", " << k.getElementType()
+                             << ", " << v.getElementType();
   SmallVector<int64_t> kv(k.getShape());
   if (!joinShape(kv, v.getShape()))
-    return emitOpError() << "key shape " << formatShape(k.getShape())
-                         << " differs from value shape "
-                         << formatShape(v.getShape());
-  int64_t tokens, headDim;
+    return op->emitOpError()
+           << "key shape " << formatShape(k.getShape())
+           << " differs from value shape " << formatShape(v.getShape());
   if (!joinDim(q.getDimSize(0), kv[0], tokens))
-    return emitOpError() << "query has " << q.getDimSize(0)
-                         << " tokens but key/value have " << kv[0]
-                         << "; packed self-attention needs the same tokens";
+    return op->emitOpError()
+           << "query has " << q.getDimSize(0) << " tokens but key/value have "
+           << kv[0] << "; packed self-attention needs the same tokens";
   if (!joinDim(q.getDimSize(2), kv[2], headDim))
-    return emitOpError() << "query head_dim " << q.getDimSize(2)
-                         << " differs from key/value head_dim " << kv[2];
+    return op->emitOpError() << "query head_dim " << q.getDimSize(2)
+                             << " differs from key/value head_dim " << kv[2];
   int64_t hq = q.getDimSize(1), hkv = kv[1];
   if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hkv) &&
       (hkv == 0 || hq % hkv != 0))
-    return emitOpError() << "query heads " << hq
-                         << " are not a multiple of key/value heads " << hkv
-                         << " (grouped-query attention)";
-  int64_t segments = tensorType(getCuSeqlens()).getDimSize(0);
+    return op->emitOpError()
+           << "query heads " << hq << " are not a multiple of key/value heads "
+           << hkv << " (grouped-query attention)";
+  int64_t segments = cuSeqlens.getDimSize(0);
   if (!ShapedType::isDynamic(segments) && segments < 2)
-    return emitOpError() << "cu_seqlens has " << segments
-                         << " entries; it needs S + 1 >= 2 (one offset per "
-                            "sequence plus the total)";
-  double scale = getScale().convertToDouble();
+    return op->emitOpError() << "cu_seqlens has " << segments
+                             << " entries; it needs S + 1 >= 2 (one offset "
+                                "per sequence plus the total)";
+  double scale = scaleAttr.convertToDouble();
   if (!isPositiveFinite(scale))
-    return emitOpError() << "scale " << fmt(scale)
-                         << " must be positive and finite";
+    return op->emitOpError()
+           << "scale " << fmt(scale) << " must be positive and finite";
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  RankedTensorType q = tensorType(getQuery());
+  int64_t tokens, headDim;
+  if (failed(verifyAttentionOperands(
+          *this, q, tensorType(getKey()), tensorType(getValue()),
+          tensorType(getCuSeqlens()), getScale(), tokens, headDim)))
+    return failure();
+  int64_t hq = q.getDimSize(1);
   return verifyResult(*this, tensorType(getResult()), {tokens, hq, headDim},
                       q.getElementType(), "the query's type");
 }
@@ -729,6 +761,155 @@ LogicalResult ConcatOp::verify() {
   return verifyResult(*this, tensorType(getResult()), shape,
                       first.getElementType(),
                       "the inputs' sizes summed along the axis");
+}
+
+//===----------------------------------------------------------------------===//
+// Gradient ops
+//===----------------------------------------------------------------------===//
+
+/// A gradient operand must have the shape of the value it is the gradient
+/// of (dynamic sizes joined), and, unless |anyElement|, its element type.
+static LogicalResult verifyGradLike(Operation *op, Value grad, Value of,
+                                    StringRef name,
+                                    StringRef gradName = "grad") {
+  RankedTensorType g = tensorType(grad), v = tensorType(of);
+  SmallVector<int64_t> shape(v.getShape());
+  if (g.getRank() != v.getRank() || !joinShape(shape, g.getShape()))
+    return op->emitOpError() << gradName << " shape "
+                             << formatShape(g.getShape()) << " does not match "
+                             << name << " shape " << formatShape(v.getShape());
+  if (g.getElementType() != v.getElementType())
+    return op->emitOpError() << gradName << " element type "
+                             << g.getElementType() << " differs from " << name
+                             << " element type " << v.getElementType();
+  return success();
+}
+
+void EmbeddingGradOp::build(OpBuilder &builder, OperationState &state,
+                            Value grad, Value ids, int64_t numEmbeddings) {
+  RankedTensorType g = tensorType(grad);
+  int64_t d = g.getRank() >= 1 ? g.getShape().back() : kDyn;
+  build(builder, state,
+        RankedTensorType::get({numEmbeddings, d}, builder.getF32Type()), grad,
+        ids, builder.getI64IntegerAttr(numEmbeddings));
+}
+
+LogicalResult EmbeddingGradOp::verify() {
+  RankedTensorType g = tensorType(getGrad()), ids = tensorType(getIds());
+  if (g.getRank() != ids.getRank() + 1 ||
+      !shapesCompatible(g.getShape().drop_back(), ids.getShape()))
+    return emitOpError() << "grad shape " << formatShape(g.getShape())
+                         << " must be the ids' shape "
+                         << formatShape(ids.getShape())
+                         << " followed by the embedding size";
+  // Signed: an I64Attr's accessor is unsigned and would hide a negative.
+  const int64_t numEmbeddings = getNumEmbeddingsAttr().getInt();
+  if (numEmbeddings < 1)
+    return emitOpError() << "num_embeddings " << numEmbeddings
+                         << " must be positive";
+  return verifyResult(
+      *this, tensorType(getResult()), {numEmbeddings, g.getShape().back()},
+      Float32Type::get(getContext()), "[num_embeddings, D] f32");
+}
+
+void RmsNormGradOp::build(OpBuilder &builder, OperationState &state, Value grad,
+                          Value input, Value weight, double epsilon) {
+  RankedTensorType w = tensorType(weight);
+  build(builder, state, input.getType(),
+        RankedTensorType::get(w.getShape(), builder.getF32Type()), grad, input,
+        weight, builder.getF64FloatAttr(epsilon));
+}
+
+LogicalResult RmsNormGradOp::verify() {
+  RankedTensorType x = tensorType(getInput()), w = tensorType(getWeight());
+  if (failed(verifyGradLike(*this, getGrad(), getInput(), "input")))
+    return failure();
+  int64_t hidden;
+  if (failed(verifyRmsNormOperands(*this, x, w, getEpsilon(), hidden)))
+    return failure();
+  if (failed(verifyResult(*this, tensorType(getInputGrad()), x.getShape(),
+                          x.getElementType(), "the input's type")))
+    return failure();
+  return verifyResult(*this, tensorType(getWeightGrad()), {hidden},
+                      Float32Type::get(getContext()),
+                      "the weight's shape in f32");
+}
+
+void RopeGradOp::build(OpBuilder &builder, OperationState &state, Value grad,
+                       Value positions, double theta, RopeStyle style) {
+  build(builder, state, grad.getType(), grad, positions,
+        builder.getF64FloatAttr(theta),
+        RopeStyleAttr::get(builder.getContext(), style));
+}
+
+LogicalResult RopeGradOp::verify() {
+  RankedTensorType g = tensorType(getGrad()), p = tensorType(getPositions());
+  int64_t tokens;
+  if (failed(verifyRopeOperands(*this, g, "grad", p, getTheta(), tokens)))
+    return failure();
+  return verifyResult(*this, tensorType(getResult()), g.getShape(),
+                      g.getElementType(), "the grad's type");
+}
+
+void AttentionGradOp::build(OpBuilder &builder, OperationState &state,
+                            Value grad, Value query, Value key, Value value,
+                            Value cuSeqlens, double scale, bool causal) {
+  build(builder, state, query.getType(), key.getType(), value.getType(), grad,
+        query, key, value, cuSeqlens, builder.getF64FloatAttr(scale),
+        causal ? builder.getUnitAttr() : UnitAttr());
+}
+
+LogicalResult AttentionGradOp::verify() {
+  RankedTensorType q = tensorType(getQuery()), k = tensorType(getKey()),
+                   v = tensorType(getValue());
+  int64_t tokens, headDim;
+  if (failed(verifyAttentionOperands(*this, q, k, v, tensorType(getCuSeqlens()),
+                                     getScale(), tokens, headDim)))
+    return failure();
+  if (failed(verifyGradLike(*this, getGrad(), getQuery(), "query")))
+    return failure();
+  for (auto [result, of, why] :
+       {std::make_tuple(getQueryGrad(), q, "the query's type"),
+        std::make_tuple(getKeyGrad(), k, "the key's type"),
+        std::make_tuple(getValueGrad(), v, "the value's type")})
+    if (failed(verifyResult(*this, tensorType(result), of.getShape(),
+                            of.getElementType(), why)))
+      return failure();
+  return success();
+}
+
+LogicalResult CrossEntropyGradOp::verify() {
+  RankedTensorType logits = tensorType(getLogits());
+  if (logits.getRank() != 2)
+    return emitOpError() << "logits must be rank 2 ([tokens, vocab]), got "
+                            "rank "
+                         << logits.getRank();
+  int64_t t = logits.getDimSize(0);
+  for (auto [name, v] : {std::make_pair("grad", getGrad()),
+                         std::make_pair("labels", getLabels()),
+                         std::make_pair("loss_mask", getLossMask())}) {
+    RankedTensorType type = tensorType(v);
+    if (type.getRank() != 1 || !joinDim(t, type.getDimSize(0), t))
+      return emitOpError() << name << " shape " << formatShape(type.getShape())
+                           << " must be [" << formatShape(t)
+                           << "], one per token";
+  }
+  return verifyResult(*this, tensorType(getResult()), logits.getShape(),
+                      Float32Type::get(getContext()), "the logits' type");
+}
+
+LogicalResult SiluGradOp::verify() { return verifyOperandsAgree(*this); }
+
+LogicalResult SwigluGradOp::verify() {
+  if (failed(verifyGradLike(*this, getGrad(), getGate(), "gate")) ||
+      failed(verifyGradLike(*this, getUp(), getGate(), "gate", "up")))
+    return failure();
+  RankedTensorType g = tensorType(getGate());
+  for (Value r : {getGateGrad(), getUpGrad()})
+    if (failed(verifyResult(*this, tensorType(r), g.getShape(),
+                            g.getElementType(), "the gate's type")))
+      return failure();
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

@@ -9,6 +9,7 @@
 
 include "dialects/graph/IR/GraphAttrs.td"
 include "dialects/graph/IR/GraphDialect.td"
+include "dialects/graph/IR/GraphInterfaces.td"
 include "dialects/graph/IR/GraphTypes.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
@@ -29,7 +30,7 @@ def Graph_Fp8RecipeAttr : Attr<
 // Transformer ops
 //===----------------------------------------------------------------------===//
 
-def Graph_EmbeddingOp : Graph_Op<"embedding", [Pure]> {
+def Graph_EmbeddingOp : Graph_Op<"embedding", [Pure, DeclareOpInterfaceMethods<Graph_VjpOpInterface>]> {
   let summary = "Looks up rows of an embedding table";
   let description = [{
     `result[i..., :] = table[ids[i...], :]`. The table is `[V, D]`; the result
@@ -51,7 +52,7 @@ def Graph_EmbeddingOp : Graph_Op<"embedding", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Graph_LinearOp : Graph_Op<"linear", [Pure]> {
+def Graph_LinearOp : Graph_Op<"linear", [Pure, DeclareOpInterfaceMethods<Graph_VjpOpInterface>]> {
   let summary = "Affine map x * W^T + b, optionally in FP8";
   let description = [{
     `result[..., n] = sum_k input[..., k] * weight[n, k] + bias[n]`, with the
@@ -85,7 +86,7 @@ def Graph_LinearOp : Graph_Op<"linear", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Graph_MatmulOp : Graph_Op<"matmul", [Pure]> {
+def Graph_MatmulOp : Graph_Op<"matmul", [Pure, DeclareOpInterfaceMethods<Graph_VjpOpInterface>]> {
   let summary = "Batched matrix product";
   let description = [{
     For operands of rank `r >= 2` with equal leading (batch) dimensions,
@@ -114,7 +115,7 @@ def Graph_MatmulOp : Graph_Op<"matmul", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Graph_RmsNormOp : Graph_Op<"rms_norm", [Pure]> {
+def Graph_RmsNormOp : Graph_Op<"rms_norm", [Pure, DeclareOpInterfaceMethods<Graph_VjpOpInterface>]> {
   let summary = "Root-mean-square normalization over the last dimension";
   let description = [{
     `result = x / sqrt(mean(x^2 over the last dim) + epsilon) * weight`. The
@@ -141,7 +142,7 @@ def Graph_RmsNormOp : Graph_Op<"rms_norm", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Graph_RopeOp : Graph_Op<"rope", [Pure]> {
+def Graph_RopeOp : Graph_Op<"rope", [Pure, DeclareOpInterfaceMethods<Graph_VjpOpInterface>]> {
   let summary = "Rotary position embedding of query or key heads";
   let description = [{
     `input` is `[T, H, D]` (tokens, heads, head dim; `D` even) and `positions`
@@ -174,7 +175,7 @@ def Graph_RopeOp : Graph_Op<"rope", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Graph_AttentionOp : Graph_Op<"attention", [Pure]> {
+def Graph_AttentionOp : Graph_Op<"attention", [Pure, DeclareOpInterfaceMethods<Graph_VjpOpInterface>]> {
   let summary = "Scaled dot-product attention over packed sequences (GQA)";
   let description = [{
     `query` is `[T, Hq, D]`, `key` and `value` are `[T, Hkv, D]` with `Hq` a
@@ -213,7 +214,7 @@ def Graph_AttentionOp : Graph_Op<"attention", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Graph_CrossEntropyOp : Graph_Op<"cross_entropy", [Pure]> {
+def Graph_CrossEntropyOp : Graph_Op<"cross_entropy", [Pure, DeclareOpInterfaceMethods<Graph_VjpOpInterface>]> {
   let summary = "Masked per-token cross entropy of f32 logits";
   let description = [{
     `logits` is `[T, V]` f32, `labels` `[T]` (`i32` or `i64`), `loss_mask`
@@ -247,7 +248,8 @@ def Graph_CrossEntropyOp : Graph_Op<"cross_entropy", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 class Graph_UnaryOp<string mnemonic, Type tensorType, string desc>
-    : Graph_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+    : Graph_Op<mnemonic, [Pure, SameOperandsAndResultType,
+                          DeclareOpInterfaceMethods<Graph_VjpOpInterface>]> {
   let description = desc;
   let arguments = (ins tensorType:$input);
   let results = (outs tensorType:$result);
@@ -255,7 +257,8 @@ class Graph_UnaryOp<string mnemonic, Type tensorType, string desc>
 }
 
 class Graph_BinaryOp<string mnemonic, string desc>
-    : Graph_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+    : Graph_Op<mnemonic, [Pure, SameOperandsAndResultType,
+                          DeclareOpInterfaceMethods<Graph_VjpOpInterface>]> {
   let description = desc # [{
 
     Both operands and the result have one type; there is no implicit
@@ -275,7 +278,8 @@ def Graph_SiluOp : Graph_UnaryOp<"silu", Graph_FloatTensor, [{
   let summary = "SiLU activation";
 }
 
-def Graph_SwigluOp : Graph_Op<"swiglu", [Pure, SameOperandsAndResultType]> {
+def Graph_SwigluOp : Graph_Op<"swiglu", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Graph_VjpOpInterface>]> {
   let summary = "SwiGLU gate: silu(gate) * up";
   let description = [{
     `result = silu(gate) * up` elementwise, computed in f32 with one rounding,
@@ -331,8 +335,9 @@ def Graph_RsqrtOp : Graph_UnaryOp<"rsqrt", Graph_FloatTensor, [{
 //===----------------------------------------------------------------------===//
 
 class Graph_ReduceOp<string mnemonic, string desc,
-                     Type tensorType = Graph_NumericTensor>
-    : Graph_Op<mnemonic, [Pure]> {
+                     Type tensorType = Graph_NumericTensor,
+                     list<Trait> traits = []>
+    : Graph_Op<mnemonic, !listconcat([Pure], traits)> {
   let description = desc # [{
 
     `axes` lists the reduced dimensions in increasing order, without repeats.
@@ -360,7 +365,8 @@ class Graph_ReduceOp<string mnemonic, string desc,
 def Graph_ReduceSumOp : Graph_ReduceOp<"reduce_sum", [{
     Sum over `axes`: float inputs are accumulated in f32 and rounded once;
     integer sums wrap (two's complement) in the element type.
-  }]> {
+  }], Graph_NumericTensor,
+  [DeclareOpInterfaceMethods<Graph_VjpOpInterface>]> {
   let summary = "Sum over axes";
 }
 def Graph_ReduceMaxOp : Graph_ReduceOp<"reduce_max", [{
@@ -371,7 +377,7 @@ def Graph_ReduceMaxOp : Graph_ReduceOp<"reduce_max", [{
 def Graph_ReduceMeanOp : Graph_ReduceOp<"reduce_mean", [{
     Mean over `axes`: the f32 sum divided by the number of reduced elements,
     rounded once. Float tensors only.
-  }], Graph_FloatTensor> {
+  }], Graph_FloatTensor, [DeclareOpInterfaceMethods<Graph_VjpOpInterface>]> {
   let summary = "Mean over axes";
 }
 
@@ -379,7 +385,7 @@ def Graph_ReduceMeanOp : Graph_ReduceOp<"reduce_mean", [{
 // Type and shape ops
 //===----------------------------------------------------------------------===//
 
-def Graph_CastOp : Graph_Op<"cast", [Pure]> {
+def Graph_CastOp : Graph_Op<"cast", [Pure, DeclareOpInterfaceMethods<Graph_VjpOpInterface>]> {
   let summary = "Converts the element type";
   let description = [{
     Converts each element to the result element type, one of `f32`, `bf16`,
@@ -404,7 +410,7 @@ def Graph_CastOp : Graph_Op<"cast", [Pure]> {
   let hasFolder = 1;
 }
 
-def Graph_ReshapeOp : Graph_Op<"reshape", [Pure]> {
+def Graph_ReshapeOp : Graph_Op<"reshape", [Pure, DeclareOpInterfaceMethods<Graph_VjpOpInterface>]> {
   let summary = "Reinterprets the shape, keeping row-major element order";
   let description = [{
     The result holds the same elements in the same row-major order, with
@@ -428,7 +434,7 @@ def Graph_ReshapeOp : Graph_Op<"reshape", [Pure]> {
   let hasFolder = 1;
 }
 
-def Graph_TransposeOp : Graph_Op<"transpose", [Pure]> {
+def Graph_TransposeOp : Graph_Op<"transpose", [Pure, DeclareOpInterfaceMethods<Graph_VjpOpInterface>]> {
   let summary = "Permutes dimensions";
   let description = [{
     Result dimension `d` is input dimension `permutation[d]`: the element at
@@ -452,7 +458,7 @@ def Graph_TransposeOp : Graph_Op<"transpose", [Pure]> {
   let hasFolder = 1;
 }
 
-def Graph_BroadcastOp : Graph_Op<"broadcast", [Pure]> {
+def Graph_BroadcastOp : Graph_Op<"broadcast", [Pure, DeclareOpInterfaceMethods<Graph_VjpOpInterface>]> {
   let summary = "Broadcasts to a larger shape";
   let description = [{
     Input dimension `i` maps to result dimension `dims[i]` (`dims` strictly
@@ -515,7 +521,7 @@ def Graph_SliceOp : Graph_Op<"slice", [Pure]> {
   let hasFolder = 1;
 }
 
-def Graph_ConcatOp : Graph_Op<"concat", [Pure]> {
+def Graph_ConcatOp : Graph_Op<"concat", [Pure, DeclareOpInterfaceMethods<Graph_VjpOpInterface>]> {
   let summary = "Concatenates tensors along one axis";
   let description = [{
     Inputs have one element type and rank and agree on every dimension but
@@ -536,6 +542,197 @@ def Graph_ConcatOp : Graph_Op<"concat", [Pure]> {
   ];
   let hasVerifier = 1;
   let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Gradient ops (emitted by graph-autodiff through VjpOpInterface)
+//===----------------------------------------------------------------------===//
+
+def Graph_EmbeddingGradOp : Graph_Op<"embedding_grad", [Pure]> {
+  let summary = "Gradient of an embedding lookup with respect to the table";
+  let description = [{
+    The scatter-add that undoes `graph.embedding`: for a table of
+    `num_embeddings` rows, `result[v, :] = sum over i with ids[i] == v of
+    grad[i, :]`, accumulated in f32 (rows no id names are 0). `grad` has the
+    shape of `ids` followed by `D`; the result is `[num_embeddings, D]` f32.
+    Ids outside `[0, num_embeddings)` are a runtime error.
+
+    ```mlir
+    %dtable = graph.embedding_grad %dh[%ids] {num_embeddings = 151936 : i64}
+        : tensor<?x1536xbf16>, tensor<?xi32> -> tensor<151936x1536xf32>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$grad, Graph_IndexTensor:$ids,
+                       I64Attr:$num_embeddings);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = [{
+    $grad `[` $ids `]` attr-dict `:` type($grad) `,` type($ids) `->`
+    type($result)
+  }];
+  let builders = [OpBuilder<(ins "::mlir::Value":$grad, "::mlir::Value":$ids,
+                                 "int64_t":$numEmbeddings)>];
+  let hasVerifier = 1;
+}
+
+def Graph_RmsNormGradOp : Graph_Op<"rms_norm_grad", [Pure]> {
+  let summary = "Gradients of rms_norm with respect to its input and weight";
+  let description = [{
+    For each row `x` (the last dimension, size `D`) with
+    `r = 1 / sqrt(mean(x^2) + epsilon)`, `n = x * r` and `g = grad * weight`:
+    `input_grad = r * (g - n * mean(g * n))`, rounded once to the input type,
+    and `weight_grad = sum over rows of grad * n`, in f32. All arithmetic is
+    f32. (The forward's rounding of `n` to the input type is not
+    differentiated, as autograd does not differentiate roundings.)
+
+    ```mlir
+    %dx, %dw = graph.rms_norm_grad %dy, %x, %w {epsilon = 1.000000e-06 : f64}
+        : (tensor<?x1536xbf16>, tensor<?x1536xbf16>, tensor<1536xbf16>)
+        -> (tensor<?x1536xbf16>, tensor<1536xf32>)
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$grad, Graph_FloatTensor:$input,
+                       Graph_FloatTensor:$weight, F64Attr:$epsilon);
+  let results = (outs Graph_FloatTensor:$input_grad,
+                      Graph_F32Tensor:$weight_grad);
+  let assemblyFormat = [{
+    $grad `,` $input `,` $weight attr-dict `:` functional-type(operands, results)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$grad, "::mlir::Value":$input,
+                   "::mlir::Value":$weight, "double":$epsilon)>
+  ];
+  let hasVerifier = 1;
+}
+
+def Graph_RopeGradOp : Graph_Op<"rope_grad", [Pure]> {
+  let summary = "Gradient of rope with respect to its input";
+  let description = [{
+    `graph.rope` rotates each pair by `angle`; its gradient rotates the
+    gradient's pairs by `-angle`: `(a, b)` becomes
+    `(a cos + b sin, b cos - a sin)`, with the same `theta`, `style`,
+    positions and f32 angles as the forward op, rounded once to the
+    gradient's type.
+
+    ```mlir
+    %dq = graph.rope_grad %dqr, %pos {theta = 1.000000e+06 : f64}
+        : (tensor<?x12x128xbf16>, tensor<?xi32>) -> tensor<?x12x128xbf16>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$grad, Graph_IndexTensor:$positions,
+                       F64Attr:$theta,
+                       DefaultValuedAttr<Graph_RopeStyleAttr,
+                         "::mlir::infir2::graph::RopeStyle::RotateHalf">:$style);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = [{
+    $grad `,` $positions attr-dict `:` functional-type(operands, results)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$grad, "::mlir::Value":$positions,
+                   "double":$theta, "RopeStyle":$style)>
+  ];
+  let hasVerifier = 1;
+}
+
+def Graph_AttentionGradOp : Graph_Op<"attention_grad", [Pure]> {
+  let summary = "Gradients of attention with respect to query, key and value";
+  let description = [{
+    The backward of `graph.attention` (same operands, `scale`, `causal` and
+    packed sequences): with `P` the attention probabilities, recomputed from
+    `query` and `key`, and `dO` = `grad`:
+    `value_grad = P^T dO`, `dP = dO V^T`,
+    `dS = P * (dP - rowsum(dO * O))` (`O` = `P V`),
+    `query_grad = scale * dS K`, `key_grad = scale * dS^T Q`.
+    Key and value gradients sum over the query heads that share a key/value
+    head. f32 arithmetic, one rounding to the operands' type.
+
+    ```mlir
+    %dq, %dk, %dv = graph.attention_grad %do, %q, %k, %v, %cu
+        {causal, scale = 0.088388347648318433 : f64}
+        : (tensor<?x12x128xbf16>, tensor<?x12x128xbf16>, tensor<?x2x128xbf16>,
+           tensor<?x2x128xbf16>, tensor<?xi32>)
+        -> (tensor<?x12x128xbf16>, tensor<?x2x128xbf16>, tensor<?x2x128xbf16>)
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$grad, Graph_FloatTensor:$query,
+                       Graph_FloatTensor:$key, Graph_FloatTensor:$value,
+                       Graph_CuSeqlensTensor:$cu_seqlens, F64Attr:$scale,
+                       UnitAttr:$causal);
+  let results = (outs Graph_FloatTensor:$query_grad,
+                      Graph_FloatTensor:$key_grad,
+                      Graph_FloatTensor:$value_grad);
+  let assemblyFormat = [{
+    $grad `,` $query `,` $key `,` $value `,` $cu_seqlens attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$grad, "::mlir::Value":$query,
+                   "::mlir::Value":$key, "::mlir::Value":$value,
+                   "::mlir::Value":$cuSeqlens, "double":$scale,
+                   "bool":$causal)>
+  ];
+  let hasVerifier = 1;
+}
+
+def Graph_CrossEntropyGradOp : Graph_Op<"cross_entropy_grad", [Pure]> {
+  let summary = "Gradient of cross_entropy with respect to the logits";
+  let description = [{
+    `result[t, :] = grad[t] * loss_mask[t] * (softmax(logits[t, :]) -
+    onehot(labels[t]))`, in f32; rows whose mask is 0 are 0 whatever their
+    label. `grad` is `[T]` f32 (the gradient of each token's loss).
+
+    ```mlir
+    %dlogits = graph.cross_entropy_grad %dl, %logits, %labels, %mask
+        : (tensor<?xf32>, tensor<?x151936xf32>, tensor<?xi32>, tensor<?xf32>)
+        -> tensor<?x151936xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$grad, Graph_F32Tensor:$logits,
+                       Graph_IndexTensor:$labels, Graph_F32Tensor:$loss_mask);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = [{
+    $grad `,` $logits `,` $labels `,` $loss_mask attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Graph_SiluGradOp : Graph_Op<"silu_grad", [Pure, SameOperandsAndResultType]> {
+  let summary = "Gradient of silu";
+  let description = [{
+    `grad * s * (1 + x * (1 - s))` with `s = sigmoid(x)`, in f32, rounded
+    once.
+
+    ```mlir
+    %dx = graph.silu_grad %dy, %x : tensor<?x8960xbf16>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$grad, Graph_FloatTensor:$input);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = "$grad `,` $input attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Graph_SwigluGradOp : Graph_Op<"swiglu_grad", [Pure]> {
+  let summary = "Gradients of swiglu with respect to gate and up";
+  let description = [{
+    For `result = silu(gate) * up`: `up_grad = grad * silu(gate)` and
+    `gate_grad = grad * up * s * (1 + gate * (1 - s))` with
+    `s = sigmoid(gate)`, in f32, each rounded once.
+
+    ```mlir
+    %dg, %du = graph.swiglu_grad %dy, %g, %u
+        : (tensor<?x8960xbf16>, tensor<?x8960xbf16>, tensor<?x8960xbf16>)
+        -> (tensor<?x8960xbf16>, tensor<?x8960xbf16>)
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$grad, Graph_FloatTensor:$gate,
+                       Graph_FloatTensor:$up);
+  let results = (outs Graph_FloatTensor:$gate_grad,
+                      Graph_FloatTensor:$up_grad);
+  let assemblyFormat = [{
+    $grad `,` $gate `,` $up attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
 }
 
 #endif // INFIR2_DIALECTS_GRAPH_IR_GRAPHOPS_TD

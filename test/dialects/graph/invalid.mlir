@@ -723,3 +723,195 @@ func.func @swiglu_operands_conflict(%b: tensor<?x3xbf16>, %c: tensor<4x5xbf16>) 
   %0 = "graph.swiglu"(%c, %b) : (tensor<4x5xbf16>, tensor<?x3xbf16>) -> tensor<4x?xbf16>
   return
 }
+
+// -----
+
+func.func @embedding_grad_shape(%dh: tensor<4x64xf32>, %ids: tensor<5xi32>) {
+  // expected-error @+1 {{grad shape 4x64 must be the ids' shape 5 followed by the embedding size}}
+  %0 = graph.embedding_grad %dh[%ids] {num_embeddings = 10 : i64} : tensor<4x64xf32>, tensor<5xi32> -> tensor<10x64xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_grad_rows(%dh: tensor<4x64xf32>, %ids: tensor<4xi32>) {
+  // expected-error @+1 {{num_embeddings 0 must be positive}}
+  %0 = graph.embedding_grad %dh[%ids] {num_embeddings = 0 : i64} : tensor<4x64xf32>, tensor<4xi32> -> tensor<1x64xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_grad_negative_rows(%dh: tensor<4x64xf32>, %ids: tensor<4xi32>) {
+  // expected-error @+1 {{num_embeddings -3 must be positive}}
+  %0 = graph.embedding_grad %dh[%ids] {num_embeddings = -3 : i64} : tensor<4x64xf32>, tensor<4xi32> -> tensor<1x64xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_grad_result(%dh: tensor<4x64xf32>, %ids: tensor<4xi32>) {
+  // expected-error @+1 {{result shape 10x32 does not match the expected 10x64 ([num_embeddings, D] f32)}}
+  %0 = graph.embedding_grad %dh[%ids] {num_embeddings = 10 : i64} : tensor<4x64xf32>, tensor<4xi32> -> tensor<10x32xf32>
+  return
+}
+
+// -----
+
+func.func @rms_norm_grad_grad_shape(%dy: tensor<4x32xf32>, %x: tensor<4x64xf32>, %w: tensor<64xf32>) {
+  // expected-error @+1 {{grad shape 4x32 does not match input shape 4x64}}
+  %0:2 = graph.rms_norm_grad %dy, %x, %w {epsilon = 1.0e-6 : f64} : (tensor<4x32xf32>, tensor<4x64xf32>, tensor<64xf32>) -> (tensor<4x64xf32>, tensor<64xf32>)
+  return
+}
+
+// -----
+
+func.func @rms_norm_grad_weight(%dy: tensor<4x64xf32>, %x: tensor<4x64xf32>, %w: tensor<32xf32>) {
+  // expected-error @+1 {{weight shape 32 must be [64], the input's last dimension}}
+  %0:2 = graph.rms_norm_grad %dy, %x, %w {epsilon = 1.0e-6 : f64} : (tensor<4x64xf32>, tensor<4x64xf32>, tensor<32xf32>) -> (tensor<4x64xf32>, tensor<32xf32>)
+  return
+}
+
+// -----
+
+func.func @rms_norm_grad_weight_type(%dy: tensor<4x64xbf16>, %x: tensor<4x64xbf16>, %w: tensor<64xf32>) {
+  // expected-error @+1 {{weight element type 'f32' differs from input element type 'bf16'}}
+  %0:2 = graph.rms_norm_grad %dy, %x, %w {epsilon = 1.0e-6 : f64} : (tensor<4x64xbf16>, tensor<4x64xbf16>, tensor<64xf32>) -> (tensor<4x64xbf16>, tensor<64xf32>)
+  return
+}
+
+// -----
+
+func.func @rms_norm_grad_epsilon(%dy: tensor<4x64xf32>, %x: tensor<4x64xf32>, %w: tensor<64xf32>) {
+  // expected-error @+1 {{epsilon -1 must be finite and non-negative}}
+  %0:2 = graph.rms_norm_grad %dy, %x, %w {epsilon = -1.0 : f64} : (tensor<4x64xf32>, tensor<4x64xf32>, tensor<64xf32>) -> (tensor<4x64xf32>, tensor<64xf32>)
+  return
+}
+
+// -----
+
+func.func @rms_norm_grad_weight_grad(%dy: tensor<4x64xbf16>, %x: tensor<4x64xbf16>, %w: tensor<64xbf16>) {
+  // expected-error @+1 {{result #1 must be ranked tensor of 32-bit float values, but got 'tensor<64xbf16>'}}
+  %0:2 = graph.rms_norm_grad %dy, %x, %w {epsilon = 1.0e-6 : f64} : (tensor<4x64xbf16>, tensor<4x64xbf16>, tensor<64xbf16>) -> (tensor<4x64xbf16>, tensor<64xbf16>)
+  return
+}
+
+// -----
+
+func.func @rope_grad_rank(%dy: tensor<4x64xf32>, %pos: tensor<4xi32>) {
+  // expected-error @+1 {{grad must be rank 3 ([tokens, heads, head_dim]), got rank 2}}
+  %0 = graph.rope_grad %dy, %pos {theta = 1.0e4 : f64} : (tensor<4x64xf32>, tensor<4xi32>) -> tensor<4x64xf32>
+  return
+}
+
+// -----
+
+func.func @rope_grad_odd(%dy: tensor<4x2x7xf32>, %pos: tensor<4xi32>) {
+  // expected-error @+1 {{head_dim 7 must be even (rotary pairs)}}
+  %0 = graph.rope_grad %dy, %pos {theta = 1.0e4 : f64} : (tensor<4x2x7xf32>, tensor<4xi32>) -> tensor<4x2x7xf32>
+  return
+}
+
+// -----
+
+func.func @rope_grad_positions(%dy: tensor<4x2x8xf32>, %pos: tensor<5xi32>) {
+  // expected-error @+1 {{positions shape 5 must be [4], one position per token}}
+  %0 = graph.rope_grad %dy, %pos {theta = 1.0e4 : f64} : (tensor<4x2x8xf32>, tensor<5xi32>) -> tensor<4x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @rope_grad_theta(%dy: tensor<4x2x8xf32>, %pos: tensor<4xi32>) {
+  // expected-error @+1 {{theta 0 must be positive and finite}}
+  %0 = graph.rope_grad %dy, %pos {theta = 0.0 : f64} : (tensor<4x2x8xf32>, tensor<4xi32>) -> tensor<4x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_grad_rank(%do: tensor<4x48xf32>, %q: tensor<4x6x8xf32>, %k: tensor<4x2x8xf32>, %v: tensor<4x2x8xf32>, %cu: tensor<2xi32>) {
+  // expected-error @+1 {{grad shape 4x48 does not match query shape 4x6x8}}
+  %0:3 = graph.attention_grad %do, %q, %k, %v, %cu {scale = 0.35 : f64} : (tensor<4x48xf32>, tensor<4x6x8xf32>, tensor<4x2x8xf32>, tensor<4x2x8xf32>, tensor<2xi32>) -> (tensor<4x6x8xf32>, tensor<4x2x8xf32>, tensor<4x2x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_grad_query_rank(%do: tensor<4x48xf32>, %q: tensor<4x48xf32>, %k: tensor<4x2x8xf32>, %v: tensor<4x2x8xf32>, %cu: tensor<2xi32>) {
+  // expected-error @+1 {{query must be rank 3 ([tokens, heads, head_dim]), got rank 2}}
+  %0:3 = graph.attention_grad %do, %q, %k, %v, %cu {scale = 0.35 : f64} : (tensor<4x48xf32>, tensor<4x48xf32>, tensor<4x2x8xf32>, tensor<4x2x8xf32>, tensor<2xi32>) -> (tensor<4x48xf32>, tensor<4x2x8xf32>, tensor<4x2x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_grad_types(%do: tensor<4x6x8xf32>, %q: tensor<4x6x8xf32>, %k: tensor<4x2x8xbf16>, %v: tensor<4x2x8xbf16>, %cu: tensor<2xi32>) {
+  // expected-error @+1 {{query, key and value element types differ}}
+  %0:3 = graph.attention_grad %do, %q, %k, %v, %cu {scale = 0.35 : f64} : (tensor<4x6x8xf32>, tensor<4x6x8xf32>, tensor<4x2x8xbf16>, tensor<4x2x8xbf16>, tensor<2xi32>) -> (tensor<4x6x8xf32>, tensor<4x2x8xbf16>, tensor<4x2x8xbf16>)
+  return
+}
+
+// -----
+
+func.func @attention_grad_kv(%do: tensor<4x6x8xf32>, %q: tensor<4x6x8xf32>, %k: tensor<4x2x8xf32>, %v: tensor<4x3x8xf32>, %cu: tensor<2xi32>) {
+  // expected-error @+1 {{key shape 4x2x8 differs from value shape 4x3x8}}
+  %0:3 = graph.attention_grad %do, %q, %k, %v, %cu {scale = 0.35 : f64} : (tensor<4x6x8xf32>, tensor<4x6x8xf32>, tensor<4x2x8xf32>, tensor<4x3x8xf32>, tensor<2xi32>) -> (tensor<4x6x8xf32>, tensor<4x2x8xf32>, tensor<4x3x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_grad_groups(%do: tensor<4x6x8xf32>, %q: tensor<4x6x8xf32>, %k: tensor<4x4x8xf32>, %v: tensor<4x4x8xf32>, %cu: tensor<2xi32>) {
+  // expected-error @+1 {{query heads 6 are not a multiple of key/value heads 4}}
+  %0:3 = graph.attention_grad %do, %q, %k, %v, %cu {scale = 0.35 : f64} : (tensor<4x6x8xf32>, tensor<4x6x8xf32>, tensor<4x4x8xf32>, tensor<4x4x8xf32>, tensor<2xi32>) -> (tensor<4x6x8xf32>, tensor<4x4x8xf32>, tensor<4x4x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_grad_scale(%do: tensor<4x6x8xf32>, %q: tensor<4x6x8xf32>, %k: tensor<4x2x8xf32>, %v: tensor<4x2x8xf32>, %cu: tensor<2xi32>) {
+  // expected-error @+1 {{scale -1 must be positive and finite}}
+  %0:3 = graph.attention_grad %do, %q, %k, %v, %cu {scale = -1.0 : f64} : (tensor<4x6x8xf32>, tensor<4x6x8xf32>, tensor<4x2x8xf32>, tensor<4x2x8xf32>, tensor<2xi32>) -> (tensor<4x6x8xf32>, tensor<4x2x8xf32>, tensor<4x2x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_grad_result(%do: tensor<4x6x8xf32>, %q: tensor<4x6x8xf32>, %k: tensor<4x2x8xf32>, %v: tensor<4x2x8xf32>, %cu: tensor<2xi32>) {
+  // expected-error @+1 {{result shape 4x6x8 does not match the expected 4x2x8 (the key's type)}}
+  %0:3 = graph.attention_grad %do, %q, %k, %v, %cu {scale = 0.35 : f64} : (tensor<4x6x8xf32>, tensor<4x6x8xf32>, tensor<4x2x8xf32>, tensor<4x2x8xf32>, tensor<2xi32>) -> (tensor<4x6x8xf32>, tensor<4x6x8xf32>, tensor<4x2x8xf32>)
+  return
+}
+
+// -----
+
+func.func @cross_entropy_grad_rank(%dl: tensor<4xf32>, %logits: tensor<400xf32>, %labels: tensor<4xi32>, %mask: tensor<4xf32>) {
+  // expected-error @+1 {{logits must be rank 2 ([tokens, vocab]), got rank 1}}
+  %0 = graph.cross_entropy_grad %dl, %logits, %labels, %mask : (tensor<4xf32>, tensor<400xf32>, tensor<4xi32>, tensor<4xf32>) -> tensor<400xf32>
+  return
+}
+
+// -----
+
+func.func @cross_entropy_grad_tokens(%dl: tensor<5xf32>, %logits: tensor<4x100xf32>, %labels: tensor<4xi32>, %mask: tensor<4xf32>) {
+  // expected-error @+1 {{grad shape 5 must be [4], one per token}}
+  %0 = graph.cross_entropy_grad %dl, %logits, %labels, %mask : (tensor<5xf32>, tensor<4x100xf32>, tensor<4xi32>, tensor<4xf32>) -> tensor<4x100xf32>
+  return
+}
+
+// -----
+
+func.func @silu_grad_shapes(%dy: tensor<4x8xf32>, %x: tensor<5x8xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "graph.silu_grad"(%dy, %x) : (tensor<4x8xf32>, tensor<5x8xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @swiglu_grad_shapes(%dy: tensor<4x8xf32>, %g: tensor<4x8xf32>, %u: tensor<4x9xf32>) {
+  // expected-error @+1 {{up shape 4x9 does not match gate shape 4x8}}
+  %0:2 = graph.swiglu_grad %dy, %g, %u : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x9xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
+  return
+}

@@ -151,3 +151,49 @@ func.func @shape_ops_on_fp8(%d: tensor<256x128xf8E4M3FN>) -> tensor<128x256xf8E4
   %0 = graph.transpose %d perm [1, 0] : tensor<256x128xf8E4M3FN> -> tensor<128x256xf8E4M3FN>
   return %0 : tensor<128x256xf8E4M3FN>
 }
+
+// Gradient ops.
+
+// CHECK-LABEL: func.func @embedding_grad
+func.func @embedding_grad(%dh: tensor<?x64xbf16>, %ids: tensor<?xi32>) -> tensor<1000x64xf32> {
+  // CHECK: graph.embedding_grad %{{.+}}[%{{.+}}] {num_embeddings = 1000 : i64} : tensor<?x64xbf16>, tensor<?xi32> -> tensor<1000x64xf32>
+  %0 = graph.embedding_grad %dh[%ids] {num_embeddings = 1000 : i64} : tensor<?x64xbf16>, tensor<?xi32> -> tensor<1000x64xf32>
+  return %0 : tensor<1000x64xf32>
+}
+
+// CHECK-LABEL: func.func @rms_norm_grad
+func.func @rms_norm_grad(%dy: tensor<?x64xbf16>, %x: tensor<?x64xbf16>, %w: tensor<64xbf16>) -> (tensor<?x64xbf16>, tensor<64xf32>) {
+  // CHECK: graph.rms_norm_grad %{{.+}}, %{{.+}}, %{{.+}} {epsilon = 9.9999999999999995E-7 : f64} : (tensor<?x64xbf16>, tensor<?x64xbf16>, tensor<64xbf16>) -> (tensor<?x64xbf16>, tensor<64xf32>)
+  %dx, %dw = graph.rms_norm_grad %dy, %x, %w {epsilon = 1.0e-6 : f64} : (tensor<?x64xbf16>, tensor<?x64xbf16>, tensor<64xbf16>) -> (tensor<?x64xbf16>, tensor<64xf32>)
+  return %dx, %dw : tensor<?x64xbf16>, tensor<64xf32>
+}
+
+// CHECK-LABEL: func.func @rope_grad
+func.func @rope_grad(%dy: tensor<?x4x16xf32>, %pos: tensor<?xi32>) -> tensor<?x4x16xf32> {
+  // CHECK: graph.rope_grad %{{.+}}, %{{.+}} {style = #graph.rope_style<interleaved>, theta = 1.000000e+04 : f64} : (tensor<?x4x16xf32>, tensor<?xi32>) -> tensor<?x4x16xf32>
+  %0 = graph.rope_grad %dy, %pos {theta = 1.0e4 : f64, style = #graph.rope_style<interleaved>} : (tensor<?x4x16xf32>, tensor<?xi32>) -> tensor<?x4x16xf32>
+  return %0 : tensor<?x4x16xf32>
+}
+
+// CHECK-LABEL: func.func @attention_grad
+func.func @attention_grad(%do: tensor<?x6x8xbf16>, %q: tensor<?x6x8xbf16>, %k: tensor<?x2x8xbf16>, %v: tensor<?x2x8xbf16>, %cu: tensor<?xi32>) -> (tensor<?x6x8xbf16>, tensor<?x2x8xbf16>, tensor<?x2x8xbf16>) {
+  // CHECK: graph.attention_grad %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {causal, scale = 3.500000e-01 : f64} : (tensor<?x6x8xbf16>, tensor<?x6x8xbf16>, tensor<?x2x8xbf16>, tensor<?x2x8xbf16>, tensor<?xi32>) -> (tensor<?x6x8xbf16>, tensor<?x2x8xbf16>, tensor<?x2x8xbf16>)
+  %dq, %dk, %dv = graph.attention_grad %do, %q, %k, %v, %cu {causal, scale = 0.35 : f64} : (tensor<?x6x8xbf16>, tensor<?x6x8xbf16>, tensor<?x2x8xbf16>, tensor<?x2x8xbf16>, tensor<?xi32>) -> (tensor<?x6x8xbf16>, tensor<?x2x8xbf16>, tensor<?x2x8xbf16>)
+  return %dq, %dk, %dv : tensor<?x6x8xbf16>, tensor<?x2x8xbf16>, tensor<?x2x8xbf16>
+}
+
+// CHECK-LABEL: func.func @cross_entropy_grad
+func.func @cross_entropy_grad(%dl: tensor<?xf32>, %logits: tensor<?x100xf32>, %labels: tensor<?xi64>, %mask: tensor<?xf32>) -> tensor<?x100xf32> {
+  // CHECK: graph.cross_entropy_grad %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : (tensor<?xf32>, tensor<?x100xf32>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x100xf32>
+  %0 = graph.cross_entropy_grad %dl, %logits, %labels, %mask : (tensor<?xf32>, tensor<?x100xf32>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x100xf32>
+  return %0 : tensor<?x100xf32>
+}
+
+// CHECK-LABEL: func.func @silu_swiglu_grad
+func.func @silu_swiglu_grad(%dy: tensor<?x32xbf16>, %g: tensor<?x32xbf16>, %u: tensor<?x32xbf16>) -> (tensor<?x32xbf16>, tensor<?x32xbf16>, tensor<?x32xbf16>) {
+  // CHECK: graph.silu_grad %{{.+}}, %{{.+}} : tensor<?x32xbf16>
+  %0 = graph.silu_grad %dy, %g : tensor<?x32xbf16>
+  // CHECK: graph.swiglu_grad %{{.+}}, %{{.+}}, %{{.+}} : (tensor<?x32xbf16>, tensor<?x32xbf16>, tensor<?x32xbf16>) -> (tensor<?x32xbf16>, tensor<?x32xbf16>)
+  %dg, %du = graph.swiglu_grad %dy, %g, %u : (tensor<?x32xbf16>, tensor<?x32xbf16>, tensor<?x32xbf16>) -> (tensor<?x32xbf16>, tensor<?x32xbf16>)
+  return %0, %dg, %du : tensor<?x32xbf16>, tensor<?x32xbf16>, tensor<?x32xbf16>
+}

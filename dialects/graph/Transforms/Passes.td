@@ -1,0 +1,66 @@
+//===- Passes.td - graph dialect passes --------------------*- tablegen -*-===//
+//
+// Part of infir2.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef INFIR2_DIALECTS_GRAPH_TRANSFORMS_PASSES_TD
+#define INFIR2_DIALECTS_GRAPH_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// Differentiation
+//===----------------------------------------------------------------------===//
+
+def GraphAutodiffPass : Pass<"graph-autodiff", "::mlir::ModuleOp"> {
+  let summary = "Builds a model's gradient function by reverse-mode autodiff";
+  let description = [{
+    Differentiates the function `function` (a model's forward pass, whose
+    arguments carry `graph.input` or `graph.param` names and whose results
+    carry `graph.output` names) and adds a function `grad-function` (default
+    `<function>_grad`) with the same arguments that returns, in order:
+
+    * the loss: the result named `loss`, a scalar `tensor<f32>` (`nll_sum`
+      for the Qwen2 models: the masked token-NLL sum), named `loss`;
+    * the results listed in `keep` (comma-separated `graph.output` names),
+      under their names;
+    * for every `graph.param` argument, in argument order, the gradient of
+      the loss with respect to it as an f32 tensor of the parameter's shape,
+      named `grad.<param name>`.
+
+    The forward ops are cloned into the new function, then walked in
+    reverse from the loss (seeded with 1.0): each op on the way states its
+    vector-Jacobian product through `VjpOpInterface`, and gradients of a
+    value used several times are summed (in f32 when the uses' gradients
+    have different element types, as a tied embedding's table and LM-head
+    gradients do). Only values that depend on a parameter are
+    differentiated. A parameter the loss does not depend on gets zeros. An
+    op without a vector-Jacobian product on the way fails the pass, naming
+    the op. The forward function is kept.
+
+    ```mlir
+    // infir2-opt --graph-autodiff='function=forward loss=nll_sum keep=token_count'
+    func.func @forward_grad(%ids: tensor<?xi32> {graph.input = "token_ids"}, ...,
+                            %w: tensor<64x32xf32> {graph.param = "lm_head.weight"})
+        -> (tensor<f32> {graph.output = "loss"},
+            tensor<f32> {graph.output = "token_count"},
+            tensor<64x32xf32> {graph.output = "grad.lm_head.weight"})
+    ```
+  }];
+  let options = [
+    Option<"function", "function", "std::string", /*default=*/"\"forward\"",
+           "The function to differentiate">,
+    Option<"loss", "loss", "std::string", /*default=*/"\"nll_sum\"",
+           "The graph.output name of the scalar f32 loss">,
+    Option<"keep", "keep", "std::string", /*default=*/"\"token_count\"",
+           "Comma-separated graph.output names to return besides the loss">,
+    Option<"gradFunction", "grad-function", "std::string", /*default=*/"\"\"",
+           "The new function's name (default: <function>_grad)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::infir2::graph::GraphDialect"];
+}
+
+#endif // INFIR2_DIALECTS_GRAPH_TRANSFORMS_PASSES_TD

@@ -2,7 +2,8 @@
 # Sets up (Debian packages), builds and runs the embedded demo: a Qwen2.5-style
 # decoder layer annotated with the InfiR2 FP8 recipe and the FP8 form of one
 # linear, built with the C++ op builders, verified, canonicalized and printed;
-# then a tiny Qwen2 checkpoint compiled on first use and run on the CPU.
+# then a tiny Qwen2 checkpoint compiled on first use and run on the CPU; then
+# the tiny SFT recipe trained for 124 steps and its checkpoint read back.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$INFIR2_ROOT"
@@ -37,3 +38,21 @@ if [[ -x build/bin/golden_check ]]; then
   build/bin/golden_check --actual build/demo/logits.safetensors \
     --expected "$model/expected_fp32.safetensors" --precision fp32
 fi
+
+infir2_log "infir2 train: the tiny SFT recipe (recipes/tiny/sft_bf16.toml)"
+# A 2-layer Qwen2 with the real Qwen2.5 tokenizer and vocabulary, random
+# init, BF16 with FP32 master weights, on synthetic arithmetic with <think>
+# and \boxed{} answers: 124 AdamW steps, evaluation on 64 held-out samples,
+# checkpoints, TensorBoard, metrics.jsonl and loss.svg in build/demo/sft.
+start=$SECONDS
+INFIR2_CACHE_DIR=build/demo/cache build/bin/infir2 train \
+  recipes/tiny/sft_bf16.toml --output-dir build/demo/sft
+infir2_log "Tiny SFT took $((SECONDS - start)) s; the run directory:"
+ls build/demo/sft build/demo/sft/checkpoints
+last=$(ls -d build/demo/sft/checkpoints/step-* | sort -t- -k2 -n | tail -1)
+infir2_log "infir2 logits on the saved Hugging Face checkpoint $last"
+echo '[151644, 8948, 198, 50, 3948, 279, 3491, 13, 151645]' >build/demo/prompt.jsonl
+INFIR2_CACHE_DIR=build/demo/cache build/bin/infir2 logits --model "$last" \
+  --input build/demo/prompt.jsonl --output build/demo/sft_logits.safetensors \
+  --precision bf16
+echo "(python3 tools/dev/check_checkpoint.py $last compares it with transformers)"

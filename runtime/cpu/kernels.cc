@@ -403,9 +403,7 @@ absl::StatusOr<Tensor> rotate(const Tensor &x, const Tensor &positions,
 /// Softmax of |row| over its first |limit| of |keys| entries (the causal
 /// window); the masked rest becomes 0.
 static void softmaxRow(float *row, int64_t keys, int64_t limit) {
-  float mx = -std::numeric_limits<float>::infinity();
-  for (int64_t j = 0; j < limit; ++j)
-    mx = std::max(mx, row[j]);
+  const float mx = maxOf(row, limit);
   const float sum = expShifted(row, limit, mx);
   for (int64_t j = 0; j < limit; ++j)
     row[j] /= sum;
@@ -513,9 +511,7 @@ absl::StatusOr<Tensor> crossEntropy(const Tensor &logits, const Tensor &labels,
                     continue;
                   }
                   const float *row = x + i * vocab;
-                  float mx = -std::numeric_limits<float>::infinity();
-                  for (int64_t j = 0; j < vocab; ++j)
-                    mx = std::max(mx, row[j]);
+                  const float mx = maxOf(row, vocab);
                   std::memcpy(buf.data(), row,
                               static_cast<size_t>(vocab) * sizeof(float));
                   const float sum = expShifted(buf.data(), vocab, mx);
@@ -1212,9 +1208,7 @@ absl::StatusOr<Tensor> crossEntropyGrad(const Tensor &grad,
                     continue;
                   }
                   const float *x = logits.data<float>() + i * vocab;
-                  float mx = -std::numeric_limits<float>::infinity();
-                  for (int64_t j = 0; j < vocab; ++j)
-                    mx = std::max(mx, x[j]);
+                  const float mx = maxOf(x, vocab);
                   std::memcpy(row, x, static_cast<size_t>(vocab) * 4);
                   const float inv = 1.0f / expShifted(row, vocab, mx);
                   for (int64_t j = 0; j < vocab; ++j)

@@ -6,7 +6,9 @@
 
 #include "runtime/cpu/vmath.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "runtime/numerics/isa.h"
 
@@ -109,6 +111,22 @@ INFIR2_VMATH_AVX2 void siluMulAvx2(const float *gate, const float *up,
       out[j] = o[j - i];
   }
 }
+
+INFIR2_VMATH_AVX2 float maxOfAvx2(const float *x, int64_t n) {
+  __m256 acc = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  int64_t i = 0;
+  // max_ps returns its second operand when either is NaN: the running max.
+  for (; i + 8 <= n; i += 8)
+    acc = _mm256_max_ps(_mm256_loadu_ps(x + i), acc);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, acc);
+  float m = lanes[0];
+  for (int j = 1; j < 8; ++j)
+    m = std::max(m, lanes[j]);
+  for (; i < n; ++i)
+    m = std::max(m, x[i]);
+  return m;
+}
 #endif
 
 bool useAvx2() {
@@ -131,6 +149,17 @@ float expShifted(float *x, int64_t n, float shift) {
     sum += x[i];
   }
   return sum;
+}
+
+float maxOf(const float *x, int64_t n) {
+#if defined(__x86_64__)
+  if (useAvx2())
+    return maxOfAvx2(x, n);
+#endif
+  float m = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < n; ++i)
+    m = std::max(m, x[i]);
+  return m;
 }
 
 void siluMul(const float *gate, const float *up, float *out, int64_t n) {

@@ -24,6 +24,10 @@ namespace infir2::cpu {
 /// (accumulated in f32, in vector lanes), which softmax needs.
 float expShifted(float *x, int64_t n, float shift);
 
+/// The largest of x[0, n) (-inf for n = 0); NaN elements are skipped, as
+/// a std::max loop skips them. Exact, so any lane order gives the same.
+float maxOf(const float *x, int64_t n);
+
 /// out[i] = silu(gate[i]) * up[i] = gate[i] / (1 + exp(-gate[i])) * up[i];
 /// |up| may be null (plain SiLU).
 void siluMul(const float *gate, const float *up, float *out, int64_t n);

@@ -122,15 +122,33 @@ absl::StatusOr<IteratorState> IteratorState::fromJson(const std::string &text) {
   return s;
 }
 
+void splitHoldout(int64_t n, int64_t holdout, uint64_t seed,
+                  std::vector<int64_t> &train, std::vector<int64_t> &eval) {
+  // Epoch -1: a shuffle no training epoch uses.
+  std::vector<int64_t> order = epochOrder(n, seed, -1, /*shuffle=*/true);
+  holdout = std::clamp<int64_t>(holdout, 0, n);
+  eval.assign(order.begin(), order.begin() + holdout);
+  train.assign(order.begin() + holdout, order.end());
+  std::sort(eval.begin(), eval.end());
+  std::sort(train.begin(), train.end());
+}
+
 struct BatchIterator::Impl {
   std::shared_ptr<const Dataset> ds;
   BatchConfig cfg;
   std::string fingerprint;
   int64_t step = 0, epoch = 0, offset = 0;
 
-  // sft/rl: the current epoch's order.
+  // sft/rl: the sample ids drawn from (empty: all), the current epoch's
+  // order.
+  std::vector<int64_t> universe;
   int64_t orderEpoch = -1;
   std::vector<int64_t> order;
+
+  int64_t count() const {
+    return universe.empty() ? ds->size()
+                            : static_cast<int64_t>(universe.size());
+  }
 
   // cpt: document order and token prefix sums of recent epochs.
   struct Stream {
@@ -141,7 +159,10 @@ struct BatchIterator::Impl {
 
   const std::vector<int64_t> &orderOf(int64_t e) {
     if (orderEpoch != e) {
-      order = epochOrder(ds->size(), cfg.seed, e, cfg.shuffle);
+      order = epochOrder(count(), cfg.seed, e, cfg.shuffle);
+      if (!universe.empty())
+        for (int64_t &i : order)
+          i = universe[i];
       orderEpoch = e;
     }
     return order;
@@ -214,7 +235,8 @@ BatchIterator::~BatchIterator() = default;
 
 absl::StatusOr<std::unique_ptr<BatchIterator>>
 BatchIterator::create(std::shared_ptr<const Dataset> dataset,
-                      const BatchConfig &c, const IteratorState *state) {
+                      const BatchConfig &c, const IteratorState *state,
+                      std::vector<int64_t> samples) {
   auto bad = [](const std::string &what) {
     return absl::InvalidArgumentError(what);
   };
@@ -231,16 +253,28 @@ BatchIterator::create(std::shared_ptr<const Dataset> dataset,
   const bool cpt = dataset->kind() == DatasetKind::kCpt;
   if (cpt && c.seqLength < 1)
     return bad("seq_length must be >= 1");
+  if (!samples.empty()) {
+    if (cpt)
+      return bad("a sample subset is for sft/rl datasets, not cpt streams");
+    for (int64_t s : samples)
+      if (s < 0 || s >= dataset->size())
+        return bad(absl::StrCat("sample id ", s, " is outside the dataset"));
+  }
   auto impl = std::make_unique<Impl>();
   impl->ds = std::move(dataset);
   impl->cfg = c;
+  impl->universe = std::move(samples);
   // What a resumed run must agree on: the dataset and every batch setting.
   const std::string settings = absl::StrCat(
       impl->ds->key(), "|gbs=", c.globalBatchSize, "|dp=", c.dataParallel,
       "|cp=", c.contextParallel, "|max=", c.maxTokensPerMicroBatch,
       "|pad=", c.padMultiple, "|seed=", c.seed, "|shuffle=", c.shuffle,
-      "|seq=", cpt ? c.seqLength : 0,
-      "|docs=", cpt && c.keepDocumentBoundaries);
+      "|seq=", cpt ? c.seqLength : 0, "|docs=", cpt && c.keepDocumentBoundaries,
+      "|subset=",
+      impl->universe.empty()
+          ? uint64_t{0}
+          : hashBytes(impl->universe.data(),
+                      impl->universe.size() * sizeof(int64_t)));
   impl->fingerprint =
       absl::StrFormat("%016x", hashBytes(settings.data(), settings.size()));
   if (state) {
@@ -250,7 +284,7 @@ BatchIterator::create(std::shared_ptr<const Dataset> dataset,
           "(state ",
           state->fingerprint, ", this run ", impl->fingerprint,
           "); resume with the same data and [batch] settings"));
-    if (!cpt && state->offset >= impl->ds->size())
+    if (!cpt && state->offset >= impl->count())
       return bad("the iterator state's offset is past the dataset");
     impl->step = state->step;
     impl->epoch = state->epoch;
@@ -271,7 +305,7 @@ IteratorState BatchIterator::state() const {
 int64_t BatchIterator::samplesPerEpoch() const {
   if (impl_->ds->kind() == DatasetKind::kCpt)
     return impl_->ds->totalTokens() / impl_->cfg.seqLength;
-  return impl_->ds->size();
+  return impl_->count();
 }
 
 double BatchIterator::stepsPerEpoch() const {
@@ -300,11 +334,11 @@ absl::StatusOr<StepBatch> BatchIterator::next() {
     while (static_cast<int64_t>(picks.size()) < c.globalBatchSize) {
       const std::vector<int64_t> &order = im.orderOf(im.epoch);
       const int64_t take = std::min<int64_t>(c.globalBatchSize - picks.size(),
-                                             ds.size() - im.offset);
+                                             im.count() - im.offset);
       picks.insert(picks.end(), order.begin() + im.offset,
                    order.begin() + im.offset + take);
       im.offset += take;
-      if (im.offset == ds.size()) {
+      if (im.offset == im.count()) {
         ++im.epoch;
         im.offset = 0;
       }

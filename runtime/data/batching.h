@@ -78,10 +78,13 @@ struct IteratorState {
 class BatchIterator {
 public:
   /// An iterator over |dataset| from |state| (default: the start). Fails
-  /// on a bad config or a state saved for another dataset or config.
+  /// on a bad config or a state saved for another dataset or config. With
+  /// |samples| (sft/rl), only those sample ids are drawn (a training split);
+  /// an epoch is one pass over them.
   static absl::StatusOr<std::unique_ptr<BatchIterator>>
   create(std::shared_ptr<const Dataset> dataset, const BatchConfig &config,
-         const IteratorState *state = nullptr);
+         const IteratorState *state = nullptr,
+         std::vector<int64_t> samples = {});
   ~BatchIterator();
 
   absl::StatusOr<StepBatch> next();
@@ -102,6 +105,12 @@ private:
 /// splitmix64 stream seeded from (seed, epoch) when |shuffle|.
 std::vector<int64_t> epochOrder(int64_t n, uint64_t seed, int64_t epoch,
                                 bool shuffle);
+
+/// Splits sample ids 0..n-1 into a training set and |holdout| evaluation
+/// samples, chosen by a seeded shuffle of its own (independent of the
+/// epochs' orders); both lists ascending.
+void splitHoldout(int64_t n, int64_t holdout, uint64_t seed,
+                  std::vector<int64_t> &train, std::vector<int64_t> &eval);
 } // namespace infir2::data
 
 #endif // INFIR2_RUNTIME_DATA_BATCHING_H_

@@ -12,94 +12,12 @@
 #include <set>
 #include <sstream>
 
-// Header-only toml++ (Debian's libtomlplusplus-dev), so that no shared
-// library has to travel with the runner.
-#define TOML_HEADER_ONLY 1
-#include <toml++/toml.h>
-
 #include "absl/strings/str_cat.h"
+#include "runtime/data/toml_reader.h"
 
 namespace infir2::data {
 namespace {
 namespace fs = std::filesystem;
-
-class Reader {
-public:
-  Reader(const toml::table &root, std::string path)
-      : root_(root), path_(std::move(path)) {}
-
-  absl::Status status() const { return status_; }
-
-  /// The table |name| (empty if absent); records its keys for the unknown
-  /// key check.
-  const toml::table *table(const char *name, bool required) {
-    const toml::table *t = root_[name].as_table();
-    if (!t && required)
-      fail(root_.source(), absl::StrCat("no [", name, "] table"));
-    return t;
-  }
-
-  template <typename T>
-  void get(const toml::table *t, const char *table, const char *key, T &out,
-           bool required = false) {
-    if (!status_.ok())
-      return;
-    known_[table].insert(key);
-    const toml::node *n = t ? t->get(key) : nullptr;
-    if (!n) {
-      if (required)
-        fail(t ? t->source() : root_.source(),
-             absl::StrCat("[", table, "] needs '", key, "'"));
-      return;
-    }
-    if constexpr (std::is_same_v<T, std::string>) {
-      if (auto v = n->value<std::string>())
-        out = *v;
-      else
-        fail(n->source(), absl::StrCat(table, ".", key, " is not a string"));
-    } else if constexpr (std::is_same_v<T, bool>) {
-      if (auto v = n->value<bool>())
-        out = *v;
-      else
-        fail(n->source(), absl::StrCat(table, ".", key, " is not true/false"));
-    } else {
-      auto v = n->value<int64_t>();
-      if (v && *v >= 0)
-        out = static_cast<T>(*v);
-      else
-        fail(n->source(),
-             absl::StrCat(table, ".", key, " is not a non-negative integer"));
-    }
-  }
-
-  /// Fails on keys of |table| that get() was never asked for.
-  void checkUnknown(const toml::table *t, const char *table) {
-    if (!t || !status_.ok())
-      return;
-    for (const auto &[k, v] : *t)
-      if (!known_[table].count(std::string(k.str()))) {
-        std::string keys;
-        for (const std::string &s : known_[table])
-          absl::StrAppend(&keys, keys.empty() ? "" : ", ", s);
-        fail(v.source(),
-             absl::StrCat("unknown key ", table, ".", std::string(k.str()),
-                          " (known: ", keys, ")"));
-        return;
-      }
-  }
-
-  void fail(const toml::source_region &where, const std::string &what) {
-    if (status_.ok())
-      status_ = absl::InvalidArgumentError(
-          absl::StrCat(path_, ":", where.begin.line, ": ", what));
-  }
-
-private:
-  const toml::table &root_;
-  std::string path_;
-  absl::Status status_;
-  std::map<std::string, std::set<std::string>> known_;
-};
 
 std::string resolve(const std::string &base, const std::string &p) {
   if (p.empty() || fs::path(p).is_absolute())
@@ -118,7 +36,7 @@ absl::StatusOr<DataRecipe> parseDataRecipe(const std::string &text,
         path, ":", e.source().begin.line, ":", e.source().begin.column, ": ",
         std::string(e.description())));
   }
-  Reader r(root, path);
+  TomlReader r(root, path);
   DataRecipe out;
   const toml::table *tok = r.table("tokenizer", true);
   r.get(tok, "tokenizer", "path", out.tokenizerDir, true);

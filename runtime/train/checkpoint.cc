@@ -10,6 +10,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -36,6 +40,21 @@ constexpr const char *kTokenizerFiles[] = {
     "merges.txt",         "special_tokens_map.json", "added_tokens.json",
     "chat_template.jinja"};
 
+/// Flushes |path| to the disk: a checkpoint renamed into place must not
+/// hold a file the page cache never wrote.
+absl::Status syncFile(const fs::path &path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const int err = errno;
+    if (fd >= 0)
+      ::close(fd);
+    return absl::InternalError(absl::StrCat("cannot flush ", path.string(),
+                                            " to disk: ", std::strerror(err)));
+  }
+  ::close(fd);
+  return absl::OkStatus();
+}
+
 absl::Status writeText(const fs::path &path, const std::string &text) {
   const fs::path tmp = path.string() + ".tmp";
   {
@@ -45,11 +64,8 @@ absl::Status writeText(const fs::path &path, const std::string &text) {
     if (!out)
       return absl::InternalError(absl::StrCat("cannot write ", tmp.string()));
   }
-  int fd = ::open(tmp.c_str(), O_RDONLY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
+  if (absl::Status s = syncFile(tmp); !s.ok())
+    return s;
   std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec)
@@ -156,6 +172,11 @@ absl::StatusOr<std::string> saveCheckpoint(const std::string &checkpointsDir,
       !s.ok())
     return fail(s);
   bf16.clear();
+  // Fault injection for the crash-during-save test (docs/guide/sft.md):
+  // die here, with the weights written and the trainer state not.
+  if (const char *kill = std::getenv("INFIR2_FAULT_KILL_IN_SAVE");
+      kill && absl::StrCat(state.step) == kill)
+    std::raise(SIGKILL);
   if (absl::Status s = writeText(tmp / "config.json", model.configJson);
       !s.ok())
     return fail(s);
@@ -174,6 +195,8 @@ absl::StatusOr<std::string> saveCheckpoint(const std::string &checkpointsDir,
         return fail(absl::InternalError(
             absl::StrCat("cannot copy ", from.string(),
                          " into the checkpoint: ", ec.message())));
+      if (absl::Status s = syncFile(tmp / file); !s.ok())
+        return fail(s);
     }
 
   // The optimizer: f32 master weights and moments.
@@ -229,6 +252,10 @@ absl::StatusOr<std::string> saveCheckpoint(const std::string &checkpointsDir,
   return final.string();
 }
 
+absl::Status writeFileAtomic(const std::string &path, const std::string &text) {
+  return writeText(path, text);
+}
+
 std::vector<std::pair<int64_t, std::string>>
 listCheckpoints(const std::string &checkpointsDir) {
   std::vector<std::pair<int64_t, std::string>> out;
@@ -250,9 +277,26 @@ int removeIncompleteSaves(const std::string &checkpointsDir) {
   for (const fs::directory_entry &e :
        fs::directory_iterator(checkpointsDir, ec)) {
     const std::string name = e.path().filename().string();
-    if (absl::StartsWith(name, "step-") &&
-        (absl::StrContains(name, ".tmp.") || absl::StrContains(name, ".old.")))
-      stale.push_back(e.path());
+    const size_t tmp = name.find(".tmp."), old = name.find(".old.");
+    const size_t dot = tmp != std::string::npos ? tmp : old;
+    if (!absl::StartsWith(name, "step-") || dot == std::string::npos)
+      continue;
+    // A save of a process that still runs (another invocation on this
+    // directory) is not ours to remove.
+    int64_t pid = 0;
+    if (absl::SimpleAtoi(name.substr(dot + 5), &pid) && pid > 0 &&
+        pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) == 0)
+      continue;
+    // A crash between moving a same-step checkpoint aside and renaming its
+    // replacement into place leaves only step-N.old.<pid>: put it back.
+    const fs::path final = e.path().parent_path() / name.substr(0, dot);
+    if (old != std::string::npos && !fs::exists(final, ec) &&
+        fs::exists(e.path() / kStateFile, ec)) {
+      fs::rename(e.path(), final, ec);
+      if (!ec)
+        continue;
+    }
+    stale.push_back(e.path());
   }
   for (const fs::path &p : stale) {
     fs::remove_all(p, ec);

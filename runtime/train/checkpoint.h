@@ -84,6 +84,10 @@ struct LoadedTrainerState {
 
 /// Reads trainer_state/ of checkpoint directory |dir|.
 absl::StatusOr<LoadedTrainerState> loadTrainerState(const std::string &dir);
+
+/// Writes |text| to |path| through a temporary name, fsync and rename, so
+/// readers see the old file or the whole new one.
+absl::Status writeFileAtomic(const std::string &path, const std::string &text);
 } // namespace infir2::train
 
 #endif // INFIR2_RUNTIME_TRAIN_CHECKPOINT_H_

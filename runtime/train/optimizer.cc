@@ -6,7 +6,9 @@
 
 #include "runtime/train/optimizer.h"
 
+#include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 #include "absl/strings/match.h"
@@ -113,6 +115,7 @@ absl::StatusOr<StepStats> AdamW::step(std::map<std::string, cpu::Tensor> &grads,
   const float eps = static_cast<float>(config_.eps);
   const float clip = static_cast<float>(stats.clipScale);
   const bool clipping = stats.clipScale != 1.0;
+  std::atomic<uint32_t> nonFinite{0};
   for (const std::string &name : names_) {
     Slot &s = slots_.at(name);
     float *g = grads.at(name).data<float>();
@@ -124,6 +127,7 @@ absl::StatusOr<StepStats> AdamW::step(std::map<std::string, cpu::Tensor> &grads,
     const bool decaying = s.decay && config_.weightDecay != 0.0;
     numerics::parallelFor(
         s.master.numel(), kGrain, [&](int64_t begin, int64_t end) {
+          uint32_t bad = 0; // an all-ones exponent: inf or NaN
           for (int64_t i = begin; i < end; ++i) {
             if (clipping)
               g[i] *= clip;
@@ -133,9 +137,15 @@ absl::StatusOr<StepStats> AdamW::step(std::map<std::string, cpu::Tensor> &grads,
             v[i] = v[i] * beta2 + oneMinusB2 * g[i] * g[i];
             const float denom = std::sqrt(v[i]) / bc2Sqrt + eps;
             p[i] += -stepSize * m[i] / denom;
+            uint32_t bits;
+            std::memcpy(&bits, &p[i], sizeof bits);
+            bad |= (~bits & 0x7f800000u) == 0 ? 1u : 0u;
           }
+          if (bad)
+            nonFinite.fetch_or(1, std::memory_order_relaxed);
         });
   }
+  stats.weightsFinite = nonFinite.load() == 0;
   return stats;
 }
 

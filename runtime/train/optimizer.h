@@ -46,6 +46,8 @@ struct StepStats {
   double gradNorm = 0;  ///< global L2 norm before clipping
   double clipScale = 1; ///< factor applied to the gradients (<= 1)
   bool finite = true;   ///< false: a gradient was NaN/inf; nothing changed
+  /// false: the update made a master weight NaN/inf (a too large lr).
+  bool weightsFinite = true;
 };
 
 class AdamW {

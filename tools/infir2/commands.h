@@ -13,6 +13,7 @@
 namespace infir2::runner {
 int runLogits(int argc, char **argv);
 int runGrads(int argc, char **argv);
+int runTrain(int argc, char **argv);
 int runTokenize(int argc, char **argv);
 int runDetokenize(int argc, char **argv);
 int runPack(int argc, char **argv);

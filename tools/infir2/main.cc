@@ -35,6 +35,8 @@ constexpr Command kCommands[] = {
      runInfo},
     {"logits", "next-token logits and NLL of token sequences (packed, CPU)",
      infir2::runner::runLogits},
+    {"train", "run a training recipe (SFT; checkpoints, resume, metrics)",
+     infir2::runner::runTrain},
     {"grads", "gradients of the mean NLL of token sequences (CPU)",
      infir2::runner::runGrads},
     {"tokenize", "text or chat conversations -> token ids (JSON lines)",

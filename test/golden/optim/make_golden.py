@@ -90,6 +90,9 @@ class _Optimizer:  # what OptimizerParamScheduler touches
 SCHEDULES = [
     dict(name="cosine_sft", style="cosine", max_lr=2e-5, min_lr=2e-6,
          warmup=5, decay=100),
+    # --lr-warmup-fraction 0.05 over 124 steps: W = 6.2 (the tiny recipe).
+    dict(name="cosine_warmup_fraction", style="cosine", max_lr=3e-3,
+         min_lr=3e-4, warmup=0.05 * 124, decay=124),
     dict(name="cosine_no_warmup", style="cosine", max_lr=5e-5, min_lr=5e-6,
          warmup=0, decay=40),
     dict(name="linear", style="linear", max_lr=1e-3, min_lr=0.0, warmup=4,

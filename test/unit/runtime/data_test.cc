@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -370,6 +371,50 @@ TEST_F(DataTest, ResumeContinuesWithTheExactNextStep) {
   ASSERT_FALSE(other.ok());
   EXPECT_CONTAINS(other.status().message(), "belongs to another dataset");
   EXPECT_FALSE(IteratorState::fromJson("{\"step\": 1}").ok());
+}
+
+TEST_F(DataTest, HoldoutSplitAndSubsetIterator) {
+  std::vector<int64_t> train, eval, train2, eval2;
+  splitHoldout(37, 5, 42, train, eval);
+  ASSERT_EQ(eval.size(), 5u);
+  ASSERT_EQ(train.size(), 32u);
+  EXPECT_TRUE(std::is_sorted(train.begin(), train.end()));
+  EXPECT_TRUE(std::is_sorted(eval.begin(), eval.end()));
+  std::vector<int64_t> all = train;
+  all.insert(all.end(), eval.begin(), eval.end());
+  std::sort(all.begin(), all.end());
+  for (int64_t i = 0; i < 37; ++i)
+    ASSERT_EQ(all[i], i); // disjoint and complete
+  splitHoldout(37, 5, 42, train2, eval2);
+  EXPECT_EQ(eval, eval2);
+  splitHoldout(37, 5, 43, train2, eval2);
+  EXPECT_NE(eval, eval2);
+
+  // The iterator over the training subset sees each of its samples once per
+  // epoch and never a held-out one.
+  auto ds = Dataset::open(config(DatasetKind::kSft, sftFile(37)), qwen());
+  BatchConfig c;
+  c.globalBatchSize = 8;
+  c.maxTokensPerMicroBatch = 300;
+  auto it = BatchIterator::create(*ds, c, nullptr, train);
+  ASSERT_TRUE(it.ok()) << it.status();
+  std::vector<int64_t> seen;
+  for (int s = 0; s < 4; ++s) { // 32 samples: one epoch
+    auto b = (*it)->next();
+    ASSERT_TRUE(b.ok()) << b.status();
+    for (const auto &rank : b->ranks)
+      for (const MicroBatch &mb : rank)
+        seen.insert(seen.end(), mb.samples.begin(), mb.samples.end());
+  }
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, train);
+  // Another subset is another iterator: its state does not resume here.
+  auto state = (*it)->state();
+  auto other = BatchIterator::create(*ds, c, &state, {});
+  ASSERT_FALSE(other.ok());
+  EXPECT_CONTAINS(other.status().message(), "belongs to another dataset");
+  // A subset id outside the dataset is an error.
+  ASSERT_FALSE(BatchIterator::create(*ds, c, nullptr, {0, 37}).ok());
 }
 
 TEST_F(DataTest, CptWindowsOverlapByOneAndKeepDocumentBoundaries) {

@@ -8,6 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -111,6 +113,22 @@ TEST(AdamW, NonFiniteGradientChangesNothing) {
   stats = opt.step(grads, 1e-3);
   ASSERT_FALSE(stats.ok());
   EXPECT_NE(stats.status().message().find("'w'"), std::string::npos);
+}
+
+TEST(AdamW, UpdateThatOverflowsIsReported) {
+  AdamW opt(AdamWConfig{});
+  ASSERT_TRUE(
+      opt.addParameter("w", cpu::Tensor::zeros(DType::kF32, {3, 5})).ok());
+  std::map<std::string, cpu::Tensor> grads = {
+      {"w", cpu::Tensor::zeros(DType::kF32, {3, 5})}};
+  grads["w"].data<float>()[14] = 0.5f;
+  absl::StatusOr<StepStats> stats = opt.step(grads, 1e-3);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_TRUE(stats->finite && stats->weightsFinite);
+  stats = opt.step(grads, 1e39); // inf as an f32 step size
+  ASSERT_TRUE(stats.ok());
+  EXPECT_TRUE(stats->finite);
+  EXPECT_FALSE(stats->weightsFinite);
 }
 
 TEST(LrSchedule, MatchesMegatronOptimizerParamScheduler) {
@@ -353,19 +371,45 @@ TEST_F(CheckpointTest, IncompleteSavesAreIgnoredAndRemoved) {
   ASSERT_TRUE(saveCheckpoint(dir_.string(), model, opt, state).ok());
   // What a kill during the save of step 15 leaves: a .tmp directory with
   // part of the files.
-  fs::create_directories(dir_ / "step-15.tmp.999/trainer_state");
-  std::ofstream(dir_ / "step-15.tmp.999/model.safetensors") << "partial";
+  // (The pid in the name is above any pid_max: that process is gone.)
+  const fs::path dead = dir_ / "step-15.tmp.2147483000";
+  fs::create_directories(dead / "trainer_state");
+  std::ofstream(dead / "model.safetensors") << "partial";
+  // A save in progress in another live process (our parent) is left alone.
+  const fs::path live = dir_ / ("step-25.tmp." + std::to_string(::getppid()));
+  fs::create_directories(live);
   // And a step directory without its trainer state is not complete.
   fs::create_directories(dir_ / "step-20");
   auto list = listCheckpoints(dir_.string());
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(list.back().first, 10);
   EXPECT_EQ(removeIncompleteSaves(dir_.string()), 1);
-  EXPECT_FALSE(fs::exists(dir_ / "step-15.tmp.999"));
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_TRUE(fs::exists(live));
+  fs::remove_all(live);
   ASSERT_TRUE(pruneCheckpoints(dir_.string(), 1).ok());
   list = listCheckpoints(dir_.string());
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].first, 10);
+}
+
+TEST_F(CheckpointTest, ACheckpointMovedAsideIsPutBack) {
+  AdamW opt = trainedOptimizer();
+  TrainerState state;
+  state.iterator = "{}";
+  ModelExport model;
+  model.configJson = "{}";
+  state.step = 7;
+  ASSERT_TRUE(saveCheckpoint(dir_.string(), model, opt, state).ok());
+  // A crash between moving step-7 aside (to save step 7 again) and renaming
+  // the new save into place.
+  fs::rename(dir_ / "step-7", dir_ / "step-7.old.2147483000");
+  fs::create_directories(dir_ / "step-7.tmp.2147483000");
+  EXPECT_TRUE(listCheckpoints(dir_.string()).empty());
+  EXPECT_EQ(removeIncompleteSaves(dir_.string()), 1); // the .tmp
+  auto list = listCheckpoints(dir_.string());
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].first, 7);
 }
 
 TEST_F(CheckpointTest, DamagedStateIsAnError) {

@@ -7,6 +7,7 @@
 #include "compiler/InitAll.h"
 
 #include "dialects/fp8/IR/Fp8Dialect.h"
+#include "dialects/fp8/Transforms/Passes.h"
 #include "dialects/graph/IR/GraphDialect.h"
 #include "dialects/graph/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -26,5 +27,6 @@ void registerAllDialects(DialectRegistry &registry) {
 void registerAllPasses() {
   mlir::registerTransformsPasses();
   graph::registerGraphPasses();
+  fp8::registerFp8Passes();
 }
 } // namespace mlir::infir2

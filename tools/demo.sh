@@ -3,7 +3,8 @@
 # decoder layer annotated with the InfiR2 FP8 recipe and the FP8 form of one
 # linear, built with the C++ op builders, verified, canonicalized and printed;
 # then a tiny Qwen2 checkpoint compiled on first use and run on the CPU; then
-# the tiny SFT recipe trained for 124 steps and its checkpoint read back.
+# the tiny SFT recipe trained for 124 steps and its checkpoint read back;
+# then the same recipe with FP8 GEMMs, and the two loss curves.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$INFIR2_ROOT"
@@ -56,3 +57,23 @@ INFIR2_CACHE_DIR=build/demo/cache build/bin/infir2 logits --model "$last" \
   --input build/demo/prompt.jsonl --output build/demo/sft_logits.safetensors \
   --precision bf16
 echo "(python3 tools/dev/check_checkpoint.py $last compares it with transformers)"
+
+infir2_log "infir2 train: the same recipe in FP8 (recipes/tiny/sft_fp8.toml)"
+# The decoder layers' QKV, O, gate/up and down GEMMs on E4M3 operands
+# (forward, dgrad, wgrad), everything else as in the BF16 run.
+start=$SECONDS
+INFIR2_CACHE_DIR=build/demo/cache build/bin/infir2 train \
+  recipes/tiny/sft_fp8.toml --output-dir build/demo/sft_fp8
+infir2_log "Tiny FP8 SFT took $((SECONDS - start)) s; the two loss curves:"
+python3 - build/demo/sft/metrics.jsonl build/demo/sft_fp8/metrics.jsonl <<'PY'
+import json, sys
+bf16, fp8 = ([json.loads(l) for l in open(p)] for p in sys.argv[1:3])
+print(f"{'step':>5} {'bf16 loss':>10} {'fp8 loss':>10} {'fp8/bf16':>9}")
+for a, b in zip(bf16, fp8):
+    if a["step"] % 10 == 0 or a["step"] in (1, len(bf16)):
+        print(f"{a['step']:>5} {a['loss']:>10.4f} {b['loss']:>10.4f} "
+              f"{b['loss'] / a['loss']:>9.4f}")
+ea = [r for r in bf16 if "eval_loss" in r][-1]["eval_loss"]
+eb = [r for r in fp8 if "eval_loss" in r][-1]["eval_loss"]
+print(f"final held-out loss: bf16 {ea:.4f}, fp8 {eb:.4f} ({100 * (eb / ea - 1):+.2f}%)")
+PY

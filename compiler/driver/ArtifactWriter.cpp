@@ -11,6 +11,7 @@
 
 #include <cmath>
 
+#include "dialects/fp8/IR/Fp8Dialect.h"
 #include "dialects/graph/IR/GraphOps.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -90,6 +91,15 @@ Json attrJson(Attribute a) {
     return true;
   if (auto style = dyn_cast<graph::RopeStyleAttr>(a))
     return graph::stringifyRopeStyle(style.getValue()).str();
+  // fp8 layouts and enums by name ("1x128", "pow2_f32", "te", "weight").
+  if (auto layout = dyn_cast<fp8::LayoutAttr>(a))
+    return layout.str();
+  if (auto rule = dyn_cast<fp8::ScaleRuleAttr>(a))
+    return fp8::stringifyScaleRule(rule.getValue()).str();
+  if (auto method = dyn_cast<fp8::QuantMethodAttr>(a))
+    return fp8::stringifyQuantMethod(method.getValue()).str();
+  if (auto role = dyn_cast<fp8::RoleAttr>(a))
+    return fp8::stringifyRole(role.getValue()).str();
   if (auto s = dyn_cast<StringAttr>(a))
     return s.getValue().str();
   if (auto arr = dyn_cast<DenseI64ArrayAttr>(a)) {
@@ -111,7 +121,7 @@ Json attrJson(Attribute a) {
 
 bool runtimeExecutes(Operation *op) {
   StringRef dialect = op->getName().getDialectNamespace();
-  if (dialect == "graph")
+  if (dialect == "graph" || dialect == "fp8")
     return true;
   // Splat constants (e.g. the -0.0 of a folded add) are filled in place.
   if (op->getName().getStringRef() == "arith.constant") {
@@ -169,7 +179,7 @@ public:
       if (!runtimeExecutes(&op))
         return op.emitOpError()
                << "has no runtime implementation; the artifact can hold "
-                  "graph ops and splat arith.constant ops";
+                  "graph and fp8 ops and splat arith.constant ops";
       Json operands = Json::array(), results = Json::array(),
            attrs = Json::object(), dead = Json::array();
       for (Value v : op.getOperands())

@@ -74,9 +74,9 @@ absl::StatusOr<std::unique_ptr<Built>> build(const CompileOptions &options) {
       &built->context, options.modelDir + "/config.json", 1, 1);
   built->module = mlir::ModuleOp::create(b, loc);
   b.setInsertionPointToStart(built->module->getBody());
-  mlir::Type elem = options.precision == Precision::kBf16
-                        ? mlir::Type(b.getBF16Type())
-                        : mlir::Type(b.getF32Type());
+  mlir::Type elem = options.precision == Precision::kFp32
+                        ? mlir::Type(b.getF32Type())
+                        : mlir::Type(b.getBF16Type());
   mlir::infir2::buildQwen2Forward(b, loc, *config, elem, "forward",
                                   options.withLogits);
   return built;
@@ -153,7 +153,15 @@ absl::StatusOr<fs::path> checkOutputDir(const std::string &outDir) {
 } // namespace
 
 const char *precisionName(Precision precision) {
-  return precision == Precision::kBf16 ? "bf16" : "fp32";
+  switch (precision) {
+  case Precision::kFp32:
+    return "fp32";
+  case Precision::kBf16:
+    return "bf16";
+  case Precision::kFp8:
+    return "fp8";
+  }
+  return "?";
 }
 
 absl::StatusOr<Precision> parsePrecision(const std::string &name) {
@@ -161,8 +169,10 @@ absl::StatusOr<Precision> parsePrecision(const std::string &name) {
     return Precision::kFp32;
   if (name == "bf16")
     return Precision::kBf16;
+  if (name == "fp8")
+    return Precision::kFp8;
   return absl::InvalidArgumentError(
-      absl::StrCat("precision '", name, "' is not fp32 or bf16"));
+      absl::StrCat("precision '", name, "' is not fp32, bf16 or fp8"));
 }
 
 absl::StatusOr<std::string> artifactKey(const CompileOptions &options) {
@@ -230,7 +240,8 @@ absl::Status compileArtifact(const CompileOptions &options,
     return fail(s);
 
   mlir::PassManager pm(&built.context);
-  mlir::infir2::buildArtifactPipeline(pm, options.withGradients);
+  mlir::infir2::buildArtifactPipeline(pm, options.withGradients,
+                                      options.precision == Precision::kFp8);
   // --mlir-print-ir-after-all and friends, when the tool registered them.
   if (options.usePassManagerCLOptions &&
       mlir::failed(mlir::applyPassManagerCLOptions(pm)))

@@ -21,10 +21,13 @@ namespace infir2 {
 enum class Precision {
   kFp32, ///< everything f32 (for exact comparison with references)
   kBf16, ///< bf16 parameters and activations, f32 statistics and logits
+  /// kBf16 with InfiR2's FP8 recipe on the decoder layers' linears
+  /// (fp8-annotate, then fp8-lower after graph-autodiff).
+  kFp8,
 };
 
 const char *precisionName(Precision precision);
-/// Parses "fp32" / "bf16".
+/// Parses "fp32" / "bf16" / "fp8".
 absl::StatusOr<Precision> parsePrecision(const std::string &name);
 
 struct CompileOptions {

@@ -6,11 +6,17 @@
 
 #include "compiler/driver/Pipeline.h"
 
+#include "dialects/fp8/Transforms/Passes.h"
 #include "dialects/graph/Transforms/Passes.h"
 #include "mlir/Transforms/Passes.h"
 
 namespace mlir::infir2 {
-void buildArtifactPipeline(OpPassManager &pm, bool gradients) {
+void buildArtifactPipeline(OpPassManager &pm, bool gradients, bool fp8) {
+  // The recipe goes on before differentiation, so the gradient GEMMs of an
+  // FP8 linear inherit it; the lowering sees forward and backward together
+  // and quantizes each tensor once for both.
+  if (fp8)
+    pm.addPass(fp8::createFp8AnnotatePass());
   if (gradients) {
     graph::GraphAutodiffPassOptions options;
     options.function = "forward";
@@ -19,6 +25,8 @@ void buildArtifactPipeline(OpPassManager &pm, bool gradients) {
     options.gradFunction = "forward_grad";
     pm.addPass(graph::createGraphAutodiffPass(options));
   }
+  if (fp8)
+    pm.addNestedPass<func::FuncOp>(fp8::createFp8LowerPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }

@@ -11,10 +11,13 @@
 
 namespace mlir::infir2 {
 /// The passes from the model graph to what the artifact writer consumes.
-/// With |gradients|, graph-autodiff first adds `forward_grad`; then
-/// canonicalization (the graph folders) and CSE clean both functions up.
-/// Later stages (FP8 lowering, fusion) insert themselves here.
-void buildArtifactPipeline(OpPassManager &pm, bool gradients = false);
+/// With |fp8|, fp8-annotate puts the FP8 recipe on the decoder layers'
+/// linears; with |gradients|, graph-autodiff adds `forward_grad`; with
+/// |fp8|, fp8-lower then turns every annotated GEMM (forward, dgrad, wgrad)
+/// into fp8.quantize + fp8.scaled_matmul; canonicalization (the graph
+/// folders) and CSE clean up. Later stages (fusion) insert themselves here.
+void buildArtifactPipeline(OpPassManager &pm, bool gradients = false,
+                           bool fp8 = false);
 } // namespace mlir::infir2
 
 #endif // INFIR2_COMPILER_PIPELINE_H

@@ -174,11 +174,11 @@ loadTrainRecipe(const std::string &path,
       r.failAt(
           model, "init",
           absl::StrCat("model.init '", init, "' is not pretrained or random"));
-    if (out.precision != "fp32" && out.precision != "bf16")
+    if (out.precision != "fp32" && out.precision != "bf16" &&
+        out.precision != "fp8")
       r.failAt(model, "precision",
                absl::StrCat("model.precision '", out.precision,
-                            "' is not fp32 or bf16 (FP8 training lands "
-                            "with the FP8 recipe)"));
+                            "' is not fp32, bf16 or fp8"));
     if (!(out.initStd > 0))
       r.failAt(model, "init_std", "model.init_std must be positive");
   }

@@ -314,7 +314,8 @@ absl::StatusOr<TrainSummary> runTraining(const TrainOptions &options) {
     return evalProgram.status();
   const std::vector<artifact::Parameter> &params =
       (*gradProgram)->entryPoint().parameters;
-  const DType modelType = r.precision == "bf16" ? DType::kBF16 : DType::kF32;
+  // fp8 trains BF16 weights whose decoder linears the artifact quantizes.
+  const DType modelType = r.precision == "fp32" ? DType::kF32 : DType::kBF16;
   for (const artifact::Parameter &p : params)
     if (p.dtype != modelType)
       return absl::InvalidArgumentError(absl::StrCat(

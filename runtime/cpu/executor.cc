@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "runtime/cpu/fp8_kernels.h"
 #include "runtime/cpu/kernels.h"
 
 namespace infir2::cpu {
@@ -44,6 +45,9 @@ enum class OpKind {
   kCrossEntropyGrad,
   kSiluGrad,
   kSwigluGrad,
+  kFp8Quantize,
+  kFp8Dequantize,
+  kFp8ScaledMatmul,
 };
 
 /// A step with its kernel chosen and its attributes read.
@@ -59,6 +63,11 @@ struct PreparedStep {
   bool flagA = false, flagB = false; ///< causal / keep_dims / transposes
   std::vector<int64_t> list1, list2, list3;
   int64_t integer = 0; ///< concat axis
+  // fp8 ops: layouts of the (lhs, rhs) or (data, transposed copy) operands.
+  numerics::Layout layoutA = numerics::Layout::kTile1x128;
+  numerics::Layout layoutB = numerics::Layout::kTile1x128;
+  numerics::ScaleMode scaleMode = numerics::ScaleMode::kPow2;
+  numerics::ScaleMethod scaleMethod = numerics::ScaleMethod::kTE;
 };
 
 namespace {
@@ -66,6 +75,7 @@ struct OpInfo {
   OpKind kind;
   int minOperands, maxOperands; ///< -1: variadic
   int results = 1;
+  int maxResults = 0; ///< 0: exactly |results|
 };
 
 const std::map<std::string, std::pair<OpInfo, int>> &opTable() {
@@ -105,6 +115,9 @@ const std::map<std::string, std::pair<OpInfo, int>> &opTable() {
       {"graph.cross_entropy_grad", {{OpKind::kCrossEntropyGrad, 4, 4}, 0}},
       {"graph.silu_grad", {{OpKind::kSiluGrad, 2, 2}, 0}},
       {"graph.swiglu_grad", {{OpKind::kSwigluGrad, 3, 3, 2}, 0}},
+      {"fp8.quantize", {{OpKind::kFp8Quantize, 1, 1, 2, 4}, 0}},
+      {"fp8.dequantize", {{OpKind::kFp8Dequantize, 2, 2}, 0}},
+      {"fp8.scaled_matmul", {{OpKind::kFp8ScaledMatmul, 4, 4}, 0}},
   };
   return *table;
 }
@@ -333,11 +346,13 @@ Program::create(const artifact::Manifest &manifest, const std::string &entry) {
     if (n < info.minOperands || (info.maxOperands >= 0 && n > info.maxOperands))
       return absl::InvalidArgumentError(
           absl::StrCat(where(s, index), ": ", n, " operands"));
-    if (static_cast<int>(s.results.size()) != info.results)
-      return absl::InvalidArgumentError(
-          absl::StrCat(where(s, index), ": expected ", info.results,
-                       info.results == 1 ? " result" : " results", ", got ",
-                       s.results.size()));
+    const int results = static_cast<int>(s.results.size());
+    if (results != info.results &&
+        (info.maxResults == 0 || results != info.maxResults))
+      return absl::InvalidArgumentError(absl::StrCat(
+          where(s, index), ": expected ", info.results,
+          info.maxResults ? absl::StrCat(" or ", info.maxResults) : "",
+          info.results == 1 ? " result" : " results", ", got ", results));
     PreparedStep ps;
     ps.step = &s;
     ps.index = index;
@@ -345,16 +360,63 @@ Program::create(const artifact::Manifest &manifest, const std::string &entry) {
     AttrReader attrs(s, index);
     switch (info.kind) {
     case OpKind::kLinear:
+    case OpKind::kMatmul:
       if (s.attr("fp8"))
         return absl::UnimplementedError(absl::StrCat(
             where(s, index),
-            ": FP8 linear layers (an fp8 recipe) do not run on the CPU "
-            "backend; compile without FP8 annotations"));
+            ": an FP8 GEMM (fp8 recipe) that fp8-lower did not lower; the "
+            "artifact's pipeline must run fp8-lower"));
+      if (info.kind == OpKind::kMatmul) {
+        ps.flagA = attrs.flag("transpose_lhs");
+        ps.flagB = attrs.flag("transpose_rhs");
+      }
       break;
-    case OpKind::kMatmul:
-      ps.flagA = attrs.flag("transpose_lhs");
-      ps.flagB = attrs.flag("transpose_rhs");
+    case OpKind::kFp8Quantize:
+    case OpKind::kFp8Dequantize:
+    case OpKind::kFp8ScaledMatmul: {
+      // #fp8.layout attributes arrive by name ("1x128", ...).
+      auto layout = [&](const char *key,
+                        numerics::Layout &out) -> absl::Status {
+        absl::StatusOr<numerics::Layout> l =
+            parseFp8Layout(attrs.string(key, ""));
+        if (!l.ok())
+          return absl::InvalidArgumentError(absl::StrCat(
+              where(s, index), ": ", key, ": ", l.status().message()));
+        out = *l;
+        return absl::OkStatus();
+      };
+      const bool mm = info.kind == OpKind::kFp8ScaledMatmul;
+      if (absl::Status st = layout(mm ? "lhs_layout" : "layout", ps.layoutA);
+          !st.ok())
+        return st;
+      if (mm) {
+        if (absl::Status st = layout("rhs_layout", ps.layoutB); !st.ok())
+          return st;
+        ps.flagA = attrs.flag("transpose_lhs");
+        ps.flagB = attrs.flag("transpose_rhs");
+      }
+      if (info.kind != OpKind::kFp8Quantize)
+        break;
+      if (s.results.size() == 4)
+        if (absl::Status st = layout("transposed_layout", ps.layoutB); !st.ok())
+          return st;
+      const std::string rule = attrs.string("scale_rule", "");
+      if (rule == "pow2_f32")
+        ps.scaleMode = numerics::ScaleMode::kPow2;
+      else if (rule == "exact_f32")
+        ps.scaleMode = numerics::ScaleMode::kExactF32;
+      else
+        return absl::UnimplementedError(absl::StrCat(
+            where(s, index), ": scale rule '", rule,
+            "' does not run on the CPU backend (pow2_f32 or exact_f32)"));
+      const std::string method = attrs.string("method", "te");
+      if (method != "te" && method != "checkpoint")
+        return absl::InvalidArgumentError(absl::StrCat(
+            where(s, index), ": unknown quantization method '", method, "'"));
+      ps.scaleMethod = method == "te" ? numerics::ScaleMethod::kTE
+                                      : numerics::ScaleMethod::kCheckpoint;
       break;
+    }
     case OpKind::kRmsNorm:
       ps.number = attrs.number("epsilon");
       break;
@@ -520,6 +582,11 @@ Program::execute(const PreparedStep &ps, const std::vector<Tensor> &v) const {
                          ps.flagA);
   case OpKind::kSwigluGrad:
     return swigluGrad(arg(0), arg(1), arg(2));
+  case OpKind::kFp8Quantize:
+    return fp8Quantize(arg(0), buffers_[s.results[0]].dtype, ps.layoutA,
+                       s.results.size() == 4 ? std::optional(ps.layoutB)
+                                             : std::nullopt,
+                       ps.scaleMode, ps.scaleMethod);
   default: {
     absl::StatusOr<Tensor> one = run1(ps, v);
     if (!one.ok())
@@ -547,6 +614,11 @@ absl::StatusOr<Tensor> Program::run1(const PreparedStep &ps,
   }
   case OpKind::kMatmul:
     return matmul(arg(0), arg(1), ps.flagA, ps.flagB, result.dtype);
+  case OpKind::kFp8Dequantize:
+    return fp8Dequantize(arg(0), arg(1), ps.layoutA, result.dtype);
+  case OpKind::kFp8ScaledMatmul:
+    return fp8ScaledMatmul(arg(0), arg(1), ps.layoutA, ps.flagA, arg(2), arg(3),
+                           ps.layoutB, ps.flagB, result.dtype);
   case OpKind::kRmsNorm:
     return rmsNorm(arg(0), arg(1), ps.number, result.dtype);
   case OpKind::kRope:

@@ -3,7 +3,8 @@
 # steps: exact resume (bitwise), a SIGKILL in the middle of a save, SIGTERM,
 # a NaN loss, and the run directory's contents.
 #   train_test.sh INFIR2 SOURCE_DIR WORK_DIR SCENARIO
-# Scenarios: resume-fp32, resume-bf16, sigkill, sigterm, nan, rundir.
+# Scenarios: resume-fp32, resume-bf16, resume-fp8, sigkill, sigterm, nan,
+# rundir.
 set -euo pipefail
 infir2=$1 src=$2 work=$3 scenario=$4
 recipe=$src/recipes/tiny/sft_bf16.toml
@@ -48,7 +49,7 @@ PY
 fail() { echo "train_test $scenario: FAIL: $*"; exit 1; }
 
 case $scenario in
-resume-fp32|resume-bf16)
+resume-fp32|resume-bf16|resume-fp8)
   p=${scenario#resume-}
   train "$dir/straight" --set model.precision=\"$p\" ||
     fail "straight run: $(tail -3 "$dir/straight.log")"

@@ -46,9 +46,10 @@ absl::StatusOr<ModelCommandArgs> parseModelCommandArgs(int argc, char **argv,
   if (out.request.modelDir.empty() || out.input.empty() || out.output.empty())
     return absl::InvalidArgumentError(
         "--model, --input and --output are required");
-  if (out.request.precision != "fp32" && out.request.precision != "bf16")
+  if (out.request.precision != "fp32" && out.request.precision != "bf16" &&
+      out.request.precision != "fp8")
     return absl::OutOfRangeError(absl::StrCat(
-        "--precision '", out.request.precision, "' is not fp32 or bf16"));
+        "--precision '", out.request.precision, "' is not fp32, bf16 or fp8"));
   return out;
 }
 

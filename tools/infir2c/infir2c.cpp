@@ -2,7 +2,8 @@
 //
 // Part of infir2.
 //
-// infir2c --model DIR [--emit graph|artifact] [-o OUT] [--precision fp32|bf16]
+// infir2c --model DIR [--emit graph|artifact] [-o OUT] [--precision
+// fp32|bf16|fp8]
 //         [--gradients]
 //   --emit graph     prints the model's forward graph (graph dialect) to OUT
 //                    (default: stdout);
@@ -34,8 +35,10 @@ static cl::opt<std::string> output("o", cl::init("-"),
                                    cl::desc("Output file (graph) or directory "
                                             "(artifact)"),
                                    cl::value_desc("path"));
-static cl::opt<std::string> precision("precision", cl::init("fp32"),
-                                      cl::desc("fp32 | bf16"));
+static cl::opt<std::string>
+    precision("precision", cl::init("fp32"),
+              cl::desc("fp32 | bf16 | fp8 (bf16 with the "
+                       "FP8 recipe on the decoder linears)"));
 static cl::opt<std::string> target("target", cl::init("cpu"),
                                    cl::desc("Execution target: cpu"));
 static cl::opt<bool> logits("logits", cl::init(true),

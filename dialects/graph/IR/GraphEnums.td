@@ -23,4 +23,21 @@ def Graph_RopeStyle : I32Enum<"RopeStyle",
   }];
 }
 
+def Graph_Fp8Gemm : I32Enum<"Fp8Gemm",
+    "which gradient GEMM of an FP8 linear layer a matmul is", [
+  I32EnumCase<"Dgrad", 0, "dgrad">,
+  I32EnumCase<"Wgrad", 1, "wgrad">
+]> {
+  let cppNamespace = "::mlir::infir2::graph";
+  let description = [{
+    For a linear layer `y = x * W^T` with an `#fp8.recipe`:
+
+    * `dgrad`: `dx = dy * W`; `lhs` is the output gradient (recipe role
+      `gradient`), `rhs` the weight (role `weight`).
+    * `wgrad`: `dW = dy^T * x`; `lhs` is the output gradient read transposed
+      (role `gradient`), `rhs` the activation (role `activation`). Both reduce
+      over the tokens.
+  }];
+}
+
 #endif // INFIR2_DIALECTS_GRAPH_IR_GRAPHENUMS_TD

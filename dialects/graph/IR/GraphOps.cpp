@@ -164,7 +164,7 @@ void MatmulOp::build(OpBuilder &builder, OperationState &state, Value lhs,
     shape = {kDyn, kDyn};
   }
   build(builder, state, RankedTensorType::get(shape, resultElementType), lhs,
-        rhs, transposeLhs, transposeRhs);
+        rhs, transposeLhs, transposeRhs, fp8::RecipeAttr(), Fp8GemmAttr());
 }
 
 LogicalResult MatmulOp::verify() {
@@ -197,6 +197,21 @@ LogicalResult MatmulOp::verify() {
     return emitOpError() << "result element type " << elem
                          << " must be the operands' (" << a.getElementType()
                          << ") or f32";
+  if (getFp8().has_value() != getFp8Gemm().has_value())
+    return emitOpError() << "fp8 and fp8_gemm go together (an FP8 linear's "
+                            "gradient GEMM has both)";
+  if (getFp8Gemm()) {
+    if (a.getRank() != 2)
+      return emitOpError() << "an fp8 gradient GEMM has rank-2 operands, got "
+                           << a;
+    const bool dgrad = *getFp8Gemm() == Fp8Gemm::Dgrad;
+    // dgrad: dy [P, N] * W [N, K]; wgrad: dy^T [N, P] * x [P, K].
+    if (getTransposeRhs() || getTransposeLhs() == dgrad)
+      return emitOpError() << "a " << stringifyFp8Gemm(*getFp8Gemm())
+                           << " GEMM reads "
+                           << (dgrad ? "dy * W (no transposes)"
+                                     : "dy^T * x (transpose_lhs only)");
+  }
   SmallVector<int64_t> shape(batch);
   shape.push_back(m);
   shape.push_back(n);

@@ -100,9 +100,21 @@ def Graph_MatmulOp : Graph_Op<"matmul", [Pure, DeclareOpInterfaceMethods<Graph_V
     %s = graph.matmul %q, %k {transpose_rhs}
         : (tensor<12x128x64xbf16>, tensor<12x128x64xbf16>) -> tensor<12x128x128xf32>
     ```
+
+    A gradient GEMM of a linear layer with an `#fp8.recipe` carries the
+    recipe in `fp8` and which GEMM it is in `fp8_gemm` (graph-autodiff sets
+    both; the operands are rank 2): `fp8-lower` quantizes its operands with
+    the recipe's roles, as `docs/dialects/fp8-semantics.md` defines.
+
+    ```mlir
+    %dx = graph.matmul %dy, %w {fp8 = #recipe, fp8_gemm = #graph.fp8_gemm<dgrad>}
+        : (tensor<?x256xbf16>, tensor<256x128xbf16>) -> tensor<?x128xbf16>
+    ```
   }];
   let arguments = (ins Graph_FloatTensor:$lhs, Graph_FloatTensor:$rhs,
-                       UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs);
+                       UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs,
+                       OptionalAttr<Graph_Fp8RecipeAttr>:$fp8,
+                       OptionalAttr<Graph_Fp8GemmAttr>:$fp8_gemm);
   let results = (outs Graph_FloatTensor:$result);
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` functional-type(operands, results)

@@ -87,9 +87,6 @@ LogicalResult EmbeddingOp::buildVjp(OpBuilder &b, Value dy,
 
 LogicalResult LinearOp::buildVjp(OpBuilder &b, Value dy,
                                  SmallVectorImpl<Value> &grads) {
-  if (getFp8())
-    return emitOpError() << "with an fp8 recipe is differentiated by the fp8 "
-                            "lowering, not by graph-autodiff";
   Location loc = getLoc();
   RankedTensorType x = tensorType(getInput());
   if (x.getRank() > 2 && dynamicDims(x) > 1)
@@ -98,13 +95,24 @@ LogicalResult LinearOp::buildVjp(OpBuilder &b, Value dy,
                             "gradient cannot be reshaped back";
   Value x2 = flatten2d(b, loc, getInput()), dy2 = flatten2d(b, loc, dy);
   // dX = dY W, in the activations' type.
-  Value dx = MatmulOp::create(b, loc, dy2, getWeight(), false, false,
-                              x.getElementType());
+  MatmulOp dgrad = MatmulOp::create(b, loc, dy2, getWeight(), false, false,
+                                    x.getElementType());
+  Value dx = dgrad;
   if (x.getRank() != 2)
     dx = ReshapeOp::create(b, loc, dx, x.getShape());
   // dW = dY^T X and db = sum over rows of dY, in f32.
   Type f32 = b.getF32Type();
-  Value dw = MatmulOp::create(b, loc, dy2, x2, true, false, f32);
+  MatmulOp wgrad = MatmulOp::create(b, loc, dy2, x2, true, false, f32);
+  Value dw = wgrad;
+  // An FP8 linear's gradient GEMMs are FP8 too: fp8-lower quantizes them
+  // with the same recipe.
+  if (fp8::RecipeAttr recipe = getFp8Attr()) {
+    MLIRContext *ctx = getContext();
+    dgrad.setFp8Attr(recipe);
+    dgrad.setFp8GemmAttr(Fp8GemmAttr::get(ctx, Fp8Gemm::Dgrad));
+    wgrad.setFp8Attr(recipe);
+    wgrad.setFp8GemmAttr(Fp8GemmAttr::get(ctx, Fp8Gemm::Wgrad));
+  }
   Value db;
   if (getBias())
     db = ReduceSumOp::create(b, loc, castTo(b, loc, dy2, f32),

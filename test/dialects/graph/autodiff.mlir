@@ -87,3 +87,26 @@ func.func @forward(%x: tensor<?x8xf32> {graph.input = "x"}, %pos: tensor<?xi32> 
   %s = graph.reduce_sum %act axes [0, 1] : tensor<?x8xf32> -> tensor<f32>
   return %s, %s : tensor<f32>, tensor<f32>
 }
+
+// -----
+
+// An FP8 linear's gradient GEMMs carry its recipe for fp8-lower: the dgrad
+// dY W (of the second linear, whose input depends on a parameter) and the
+// wgrads dY^T X.
+// CHECK-LABEL: func.func @forward_grad
+// CHECK: %[[A:.+]] = graph.linear %[[X:[a-z0-9]+]], %[[W1:[a-z0-9]+]] {fp8 = #recipe}
+// CHECK: %[[H:.+]] = graph.linear %[[A]], %[[W2:[a-z0-9]+]] {fp8 = #recipe}
+// CHECK: %[[DH:.+]] = graph.cross_entropy_grad
+// CHECK-DAG: %[[DA:.+]] = graph.matmul %[[DH]], %[[W2]] {fp8 = #recipe, fp8_gemm = #graph.fp8_gemm<dgrad>} : (tensor<?x16xf32>, tensor<16x16xf32>) -> tensor<?x16xf32>
+// CHECK-DAG: graph.matmul %[[DH]], %[[A]] {fp8 = #recipe, fp8_gemm = #graph.fp8_gemm<wgrad>, transpose_lhs} : (tensor<?x16xf32>, tensor<?x16xf32>) -> tensor<16x16xf32>
+// CHECK: graph.matmul %[[DA]], %[[X]] {fp8 = #recipe, fp8_gemm = #graph.fp8_gemm<wgrad>, transpose_lhs} : (tensor<?x16xf32>, tensor<?x8xf32>) -> tensor<16x8xf32>
+#r = #fp8.recipe<activation = <f8E4M3FN, 1x128, pow2_f32>, weight = <f8E4M3FN, 128x128, pow2_f32>, gradient = <f8E4M3FN, 1x128, pow2_f32>>
+func.func @forward(%x: tensor<?x8xf32> {graph.input = "x"}, %labels: tensor<?xi32> {graph.input = "labels"}, %mask: tensor<?xf32> {graph.input = "loss_mask"}, %w1: tensor<16x8xf32> {graph.param = "w1"}, %w2: tensor<16x16xf32> {graph.param = "w2"})
+    -> (tensor<f32> {graph.output = "nll_sum"}, tensor<f32> {graph.output = "token_count"}) {
+  %a = graph.linear %x, %w1 {fp8 = #r} : (tensor<?x8xf32>, tensor<16x8xf32>) -> tensor<?x16xf32>
+  %h = graph.linear %a, %w2 {fp8 = #r} : (tensor<?x16xf32>, tensor<16x16xf32>) -> tensor<?x16xf32>
+  %nll = graph.cross_entropy %h, %labels, %mask : (tensor<?x16xf32>, tensor<?xi32>, tensor<?xf32>) -> tensor<?xf32>
+  %loss = graph.reduce_sum %nll axes [0] : tensor<?xf32> -> tensor<f32>
+  %count = graph.reduce_sum %mask axes [0] : tensor<?xf32> -> tensor<f32>
+  return %loss, %count : tensor<f32>, tensor<f32>
+}

@@ -130,6 +130,42 @@ func.func @matmul_batch(%a: tensor<2x4x8xf32>, %b: tensor<3x8x4xf32>) {
 
 // -----
 
+#r = #fp8.recipe<activation = <f8E4M3FN, 1x128, pow2_f32>, weight = <f8E4M3FN, 128x128, pow2_f32>, gradient = <f8E4M3FN, 1x128, pow2_f32>>
+func.func @matmul_fp8_without_gemm(%a: tensor<4x8xbf16>, %b: tensor<8x4xbf16>) {
+  // expected-error @+1 {{fp8 and fp8_gemm go together}}
+  %0 = graph.matmul %a, %b {fp8 = #r} : (tensor<4x8xbf16>, tensor<8x4xbf16>) -> tensor<4x4xbf16>
+  return
+}
+
+// -----
+
+#r = #fp8.recipe<activation = <f8E4M3FN, 1x128, pow2_f32>, weight = <f8E4M3FN, 128x128, pow2_f32>, gradient = <f8E4M3FN, 1x128, pow2_f32>>
+func.func @matmul_fp8_dgrad_transposed(%dy: tensor<8x4xbf16>, %w: tensor<8x16xbf16>) {
+  // expected-error @+1 {{a dgrad GEMM reads dy * W (no transposes)}}
+  %0 = graph.matmul %dy, %w {fp8 = #r, fp8_gemm = #graph.fp8_gemm<dgrad>, transpose_lhs} : (tensor<8x4xbf16>, tensor<8x16xbf16>) -> tensor<4x16xbf16>
+  return
+}
+
+// -----
+
+#r = #fp8.recipe<activation = <f8E4M3FN, 1x128, pow2_f32>, weight = <f8E4M3FN, 128x128, pow2_f32>, gradient = <f8E4M3FN, 1x128, pow2_f32>>
+func.func @matmul_fp8_wgrad_not_transposed(%dy: tensor<4x8xbf16>, %x: tensor<8x16xbf16>) {
+  // expected-error @+1 {{a wgrad GEMM reads dy^T * x (transpose_lhs only)}}
+  %0 = graph.matmul %dy, %x {fp8 = #r, fp8_gemm = #graph.fp8_gemm<wgrad>} : (tensor<4x8xbf16>, tensor<8x16xbf16>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+#r = #fp8.recipe<activation = <f8E4M3FN, 1x128, pow2_f32>, weight = <f8E4M3FN, 128x128, pow2_f32>, gradient = <f8E4M3FN, 1x128, pow2_f32>>
+func.func @matmul_fp8_rank3(%a: tensor<2x4x8xbf16>, %b: tensor<2x8x4xbf16>) {
+  // expected-error @+1 {{an fp8 gradient GEMM has rank-2 operands}}
+  %0 = graph.matmul %a, %b {fp8 = #r, fp8_gemm = #graph.fp8_gemm<dgrad>} : (tensor<2x4x8xbf16>, tensor<2x8x4xbf16>) -> tensor<2x4x4xbf16>
+  return
+}
+
+// -----
+
 func.func @matmul_contraction(%a: tensor<4x8xf32>, %b: tensor<4x8xf32>) {
   // expected-error @+1 {{contraction sizes differ: lhs 4x8 has K = 8, rhs 4x8 has K = 4}}
   %0 = graph.matmul %a, %b : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>

@@ -211,7 +211,25 @@ TEST_F(ExecutorTest, RejectsWhatTheCpuCannotRun) {
                                       {"results", {4}},
                                       {"attrs", {{"fp8", "#fp8.recipe<...>"}}},
                                       {"free", json::array()}};
-  EXPECT_CONTAINS(createError(j), "FP8 linear layers");
+  EXPECT_CONTAINS(createError(j), "an FP8 GEMM (fp8 recipe) that fp8-lower did "
+                                  "not lower");
+  // fp8 ops: attributes the CPU cannot honour are refused at load.
+  j = program();
+  for (int id : {6, 7})
+    j["buffers"].push_back({{"id", id}, {"dtype", "F32"}, {"shape", {-1, 1}}});
+  j["entry_points"][0]["steps"][2] = {
+      {"kind", "op"},
+      {"op", "fp8.quantize"},
+      {"operands", {0}},
+      {"results", {4, 6}},
+      {"attrs", {{"layout", "64x64"}, {"scale_rule", "pow2_f32"}}},
+      {"free", json::array()}};
+  EXPECT_CONTAINS(createError(j), "unknown FP8 layout '64x64'");
+  j["entry_points"][0]["steps"][2]["attrs"] = {{"layout", "1x128"},
+                                               {"scale_rule", "e8m0"}};
+  EXPECT_CONTAINS(createError(j), "scale rule 'e8m0' does not run on the CPU");
+  j["entry_points"][0]["steps"][2]["results"] = {4, 6, 7};
+  EXPECT_CONTAINS(createError(j), "expected 2 or 4 results, got 3");
 }
 
 TEST_F(ExecutorTest, RejectsDtypesAnOpDoesNotTake) {

@@ -10,7 +10,9 @@
 
 #include "runtime/cpu/kernels.h"
 
+#include "runtime/cpu/fp8_kernels.h"
 #include "runtime/cpu/vmath.h"
+#include "runtime/numerics/convert.h"
 
 #include <cmath>
 #include <cstring>
@@ -424,3 +426,141 @@ TEST(CpuKernels, EmbeddingNamesTheBadId) {
                   "token id 4 at position 1 is outside the vocabulary [0, 4)");
 }
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// fp8 ops
+//===----------------------------------------------------------------------===//
+
+namespace fp8test {
+using namespace infir2;
+using namespace infir2::cpu;
+
+/// bf16 of N(0, sigma) values.
+Tensor randomBf16(std::vector<int64_t> shape, uint32_t seed, float sigma) {
+  Tensor f = Tensor::empty(DType::kF32, shape);
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> dist(0.0f, sigma);
+  for (int64_t i = 0; i < f.numel(); ++i)
+    f.data<float>()[i] = dist(gen);
+  absl::StatusOr<Tensor> b = cast(f, DType::kBF16);
+  EXPECT_TRUE(b.ok());
+  return *b;
+}
+
+/// Element (r, c) of quantized |q| as a double: code value times its
+/// tile's scale.
+double dequant(const numerics::QuantizedMatrix &q, int64_t r, int64_t c) {
+  float v;
+  numerics::convertFp8ToF32(&q.data[r * q.extent.cols + c], &v, 1,
+                            q.spec.format);
+  const numerics::Extent tile =
+      numerics::tileExtent(q.spec.layout, q.extent.rows, q.extent.cols);
+  return double(v) *
+         q.scales[(r / tile.rows) * q.scaleShape.cols + c / tile.cols];
+}
+
+TEST(Fp8Kernels, QuantizeMatchesTheNumericsLibraryInBothOrientations) {
+  const int64_t m = 300, k = 200; // partial tiles in both dimensions
+  Tensor x = randomBf16({m, k}, 7, 3.0f);
+  absl::StatusOr<std::vector<Tensor>> q =
+      fp8Quantize(x, DType::kF8E4M3, numerics::Layout::kTile1x128,
+                  numerics::Layout::kTile1x128, numerics::ScaleMode::kPow2,
+                  numerics::ScaleMethod::kTE);
+  ASSERT_TRUE(q.ok()) << q.status();
+  ASSERT_EQ(q->size(), 4u);
+  EXPECT_EQ((*q)[1].shape(), (std::vector<int64_t>{300, 2}));
+  EXPECT_EQ((*q)[2].shape(), (std::vector<int64_t>{200, 300}));
+  EXPECT_EQ((*q)[3].shape(), (std::vector<int64_t>{200, 3}));
+  numerics::QuantSpec spec{
+      numerics::Fp8Format::kE4M3FN, numerics::Layout::kTile1x128,
+      numerics::ScaleMethod::kTE, numerics::ScaleMode::kPow2};
+  auto row = numerics::quantizeMatrix(x.data<uint16_t>(), m, k, spec);
+  ASSERT_TRUE(row.ok());
+  // The transposed copy is the quantization of x^T from the bf16 values.
+  std::vector<uint16_t> xt(m * k);
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t c = 0; c < k; ++c)
+      xt[c * m + r] = x.data<uint16_t>()[r * k + c];
+  auto col = numerics::quantizeMatrix(xt.data(), k, m, spec);
+  ASSERT_TRUE(col.ok());
+  EXPECT_EQ(std::memcmp((*q)[0].raw(), row->data.data(), m * k), 0);
+  EXPECT_EQ(std::memcmp((*q)[1].raw(), row->scales.data(), 600 * 4), 0);
+  EXPECT_EQ(std::memcmp((*q)[2].raw(), col->data.data(), m * k), 0);
+  EXPECT_EQ(std::memcmp((*q)[3].raw(), col->scales.data(), 600 * 4), 0);
+}
+
+TEST(Fp8Kernels, ScaledMatmulIsTheProductOfTheDequantizedOperands) {
+  // y = x W^T with x [P, K] in 1x128 tiles and W [N, K] in 128x128 blocks,
+  // against a double-precision sum of the dequantized operands.
+  const int64_t p = 37, kk = 300, n = 260;
+  Tensor x = randomBf16({p, kk}, 11, 2.0f), w = randomBf16({n, kk}, 12, 0.05f);
+  auto qx =
+      fp8Quantize(x, DType::kF8E4M3, numerics::Layout::kTile1x128, std::nullopt,
+                  numerics::ScaleMode::kPow2, numerics::ScaleMethod::kTE);
+  auto qw = fp8Quantize(w, DType::kF8E4M3, numerics::Layout::kTile128x128,
+                        std::nullopt, numerics::ScaleMode::kPow2,
+                        numerics::ScaleMethod::kTE);
+  ASSERT_TRUE(qx.ok() && qw.ok());
+  absl::StatusOr<Tensor> y = fp8ScaledMatmul(
+      (*qx)[0], (*qx)[1], numerics::Layout::kTile1x128, false, (*qw)[0],
+      (*qw)[1], numerics::Layout::kTile128x128, true, DType::kF32);
+  ASSERT_TRUE(y.ok()) << y.status();
+  ASSERT_EQ(y->shape(), (std::vector<int64_t>{p, n}));
+  numerics::QuantSpec sx{
+      numerics::Fp8Format::kE4M3FN, numerics::Layout::kTile1x128,
+      numerics::ScaleMethod::kTE, numerics::ScaleMode::kPow2};
+  numerics::QuantSpec sw = sx;
+  sw.layout = numerics::Layout::kTile128x128;
+  auto rx = numerics::quantizeMatrix(x.data<uint16_t>(), p, kk, sx);
+  auto rw = numerics::quantizeMatrix(w.data<uint16_t>(), n, kk, sw);
+  ASSERT_TRUE(rx.ok() && rw.ok());
+  double worst = 0, scale = 0;
+  for (int64_t i = 0; i < p; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double ref = 0, mag = 0;
+      for (int64_t c = 0; c < kk; ++c) {
+        const double t = dequant(*rx, i, c) * dequant(*rw, j, c);
+        ref += t;
+        mag += std::fabs(t);
+      }
+      worst = std::max(worst, std::fabs(y->data<float>()[i * n + j] - ref));
+      scale = std::max(scale, mag);
+    }
+  // f32 accumulation of exact products: a few ulps of the magnitude sum.
+  EXPECT_LT(worst, 4e-7 * scale);
+  // bf16 output: the f32 result rounded once.
+  absl::StatusOr<Tensor> yb = fp8ScaledMatmul(
+      (*qx)[0], (*qx)[1], numerics::Layout::kTile1x128, false, (*qw)[0],
+      (*qw)[1], numerics::Layout::kTile128x128, true, DType::kBF16);
+  ASSERT_TRUE(yb.ok());
+  absl::StatusOr<Tensor> rounded = cast(*y, DType::kBF16);
+  ASSERT_TRUE(rounded.ok());
+  EXPECT_EQ(std::memcmp(yb->raw(), rounded->raw(), yb->nbytes()), 0);
+}
+
+TEST(Fp8Kernels, BadOperandsAreErrors) {
+  Tensor x = randomBf16({4, 8}, 1, 1.0f);
+  auto q =
+      fp8Quantize(x, DType::kF8E4M3, numerics::Layout::kTile1x128, std::nullopt,
+                  numerics::ScaleMode::kPow2, numerics::ScaleMethod::kTE);
+  ASSERT_TRUE(q.ok());
+  // Scales of another tiling.
+  Tensor wrong = Tensor::zeros(DType::kF32, {4, 2});
+  auto d =
+      fp8Dequantize((*q)[0], wrong, numerics::Layout::kTile1x128, DType::kF32);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("do not tile data [4x8]"),
+            std::string::npos)
+      << d.status();
+  // E8M0 scales are not read on the CPU.
+  Tensor e8 = Tensor::zeros(DType::kF8E8M0, {4, 1});
+  d = fp8Dequantize((*q)[0], e8, numerics::Layout::kTile1x128, DType::kF32);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("e8m0"), std::string::npos);
+  // Non-FP8 data.
+  d = fp8Dequantize(x, (*q)[1], numerics::Layout::kTile1x128, DType::kF32);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("F8_E4M3 or F8_E5M2"), std::string::npos);
+  EXPECT_FALSE(parseFp8Layout("64x64").ok());
+}
+} // namespace fp8test

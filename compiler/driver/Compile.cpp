@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -18,7 +19,10 @@
 #include "compiler/driver/ArtifactWriter.h"
 #include "compiler/driver/CompilerFingerprint.h"
 #include "compiler/driver/Pipeline.h"
+#include "dialects/fp8/IR/Fp8Ops.h"
+#include "dialects/graph/IR/GraphOps.h"
 #include "frontends/hf/Qwen2Config.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -190,7 +194,10 @@ absl::StatusOr<std::string> artifactKey(const CompileOptions &options) {
   return absl::StrFormat("%016x", fnv1a64(text));
 }
 
-absl::StatusOr<std::string> emitGraph(const CompileOptions &options) {
+namespace {
+/// The model's graph, verified.
+absl::StatusOr<std::unique_ptr<Built>>
+buildVerified(const CompileOptions &options) {
   absl::StatusOr<std::unique_ptr<Built>> built = build(options);
   if (!built.ok())
     return built.status();
@@ -199,7 +206,176 @@ absl::StatusOr<std::string> emitGraph(const CompileOptions &options) {
                                        [&] { return mlir::verify(module); });
       !s.ok())
     return s;
-  return print(module);
+  return built;
+}
+
+/// Builds the model and runs the pipeline up to |stop|.
+absl::StatusOr<std::unique_ptr<Built>>
+buildAndRun(const CompileOptions &options, mlir::infir2::PipelineStop stop) {
+  absl::StatusOr<std::unique_ptr<Built>> built = buildVerified(options);
+  if (!built.ok())
+    return built.status();
+  mlir::ModuleOp module = *(*built)->module;
+  mlir::PassManager pm(&(*built)->context);
+  mlir::infir2::buildArtifactPipeline(
+      pm, options.withGradients, options.precision == Precision::kFp8, stop);
+  if (options.usePassManagerCLOptions &&
+      mlir::failed(mlir::applyPassManagerCLOptions(pm)))
+    return absl::InvalidArgumentError("bad pass manager options");
+  if (absl::Status s =
+          withDiagnostics((*built)->context, "the compiler pipeline",
+                          [&] { return pm.run(module); });
+      !s.ok())
+    return s;
+  return built;
+}
+
+std::string dimText(int64_t d) {
+  return mlir::ShapedType::isDynamic(d) ? "T" : std::to_string(d);
+}
+
+std::string typeText(mlir::Type t) {
+  if (llvm::isa<mlir::Float8E4M3FNType>(t))
+    return "e4m3";
+  if (llvm::isa<mlir::Float8E5M2Type>(t))
+    return "e5m2";
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  t.print(os);
+  return s;
+}
+
+std::string locName(mlir::Operation *op) {
+  if (auto name = llvm::dyn_cast<mlir::NameLoc>(op->getLoc()))
+    return name.getName().str();
+  return "";
+}
+} // namespace
+
+absl::StatusOr<std::string> emitGraph(const CompileOptions &options) {
+  absl::StatusOr<std::unique_ptr<Built>> built = buildVerified(options);
+  if (!built.ok())
+    return built.status();
+  return print(*(*built)->module);
+}
+
+absl::StatusOr<std::string> emitStage(const CompileOptions &options,
+                                      const std::string &stage) {
+  if (stage == "graph")
+    return emitGraph(options);
+  using mlir::infir2::PipelineStop;
+  PipelineStop stop;
+  CompileOptions o = options;
+  if (stage == "autodiff") {
+    stop = PipelineStop::kAutodiff;
+    o.withGradients = true;
+    o.withLogits = false;
+  } else if (stage == "fp8") {
+    if (options.precision != Precision::kFp8)
+      return absl::InvalidArgumentError(
+          "--emit fp8 shows the FP8 lowering; it needs --precision fp8");
+    stop = PipelineStop::kFp8;
+  } else if (stage == "artifact") {
+    stop = PipelineStop::kAll;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--emit ", stage, " is not one of: graph, autodiff, fp8, artifact"));
+  }
+  absl::StatusOr<std::unique_ptr<Built>> built = buildAndRun(o, stop);
+  if (!built.ok())
+    return built.status();
+  return print(*(*built)->module);
+}
+
+absl::StatusOr<std::string> gemmReport(const CompileOptions &options) {
+  absl::StatusOr<std::unique_ptr<Built>> built =
+      buildAndRun(options, mlir::infir2::PipelineStop::kAll);
+  if (!built.ok())
+    return built.status();
+  const Qwen2Config &c = (*built)->config;
+  std::string out = absl::StrFormat(
+      "infir2c --report: qwen2 hidden=%d layers=%d heads=%d/%d "
+      "intermediate=%d vocab=%d, precision %s (T: tokens of the "
+      "micro-batch)\n",
+      c.hiddenSize, c.numHiddenLayers, c.numAttentionHeads, c.numKeyValueHeads,
+      c.intermediateSize, c.vocabSize, precisionName(options.precision));
+  (*built)->module->walk([&](mlir::func::FuncOp fn) {
+    std::string rows;
+    int fp8Gemms = 0, otherGemms = 0, attention = 0;
+    std::map<std::string, int> byKind;
+    std::string attentionType;
+    fn.walk([&](mlir::Operation *op) {
+      std::string kind, m, n, k, precision, lhs = "-", rhs = "-";
+      if (auto mm = llvm::dyn_cast<mlir::infir2::fp8::ScaledMatmulOp>(op)) {
+        auto a = llvm::cast<mlir::RankedTensorType>(mm.getLhs().getType());
+        auto b = llvm::cast<mlir::RankedTensorType>(mm.getRhs().getType());
+        const bool ta = mm.getTransposeLhs(), tb = mm.getTransposeRhs();
+        m = dimText(a.getShape()[ta ? 1 : 0]);
+        k = dimText(a.getShape()[ta ? 0 : 1]);
+        n = dimText(b.getShape()[tb ? 0 : 1]);
+        const bool block = mm.getRhsLayout().isBlock2D();
+        kind = block ? (tb ? "forward" : "dgrad") : "wgrad";
+        precision = absl::StrCat(
+            "fp8 ", typeText(a.getElementType()), " x ",
+            typeText(b.getElementType()), " -> ",
+            typeText(llvm::cast<mlir::RankedTensorType>(mm.getType())
+                         .getElementType()));
+        lhs = absl::StrCat(mm.getLhsLayout().str(), ta ? " (T)" : "");
+        rhs = absl::StrCat(mm.getRhsLayout().str(), tb ? " (T)" : "");
+        ++fp8Gemms;
+      } else if (auto lin = llvm::dyn_cast<mlir::infir2::graph::LinearOp>(op)) {
+        auto x = llvm::cast<mlir::RankedTensorType>(lin.getInput().getType());
+        auto w = llvm::cast<mlir::RankedTensorType>(lin.getWeight().getType());
+        int64_t rows = 1;
+        for (int64_t d : x.getShape().drop_back())
+          rows = mlir::ShapedType::isDynamic(d) ? d : rows * d;
+        m = dimText(rows);
+        n = dimText(w.getShape()[0]);
+        k = dimText(w.getShape()[1]);
+        kind = "forward";
+        precision = typeText(x.getElementType());
+        ++otherGemms;
+      } else if (auto mm = llvm::dyn_cast<mlir::infir2::graph::MatmulOp>(op)) {
+        auto a = llvm::cast<mlir::RankedTensorType>(mm.getLhs().getType());
+        auto b = llvm::cast<mlir::RankedTensorType>(mm.getRhs().getType());
+        if (a.getRank() != 2)
+          return;
+        const bool ta = mm.getTransposeLhs(), tb = mm.getTransposeRhs();
+        m = dimText(a.getShape()[ta ? 1 : 0]);
+        k = dimText(a.getShape()[ta ? 0 : 1]);
+        n = dimText(b.getShape()[tb ? 0 : 1]);
+        kind = ta ? "wgrad" : "dgrad";
+        precision = typeText(a.getElementType());
+        ++otherGemms;
+      } else if (auto att =
+                     llvm::dyn_cast<mlir::infir2::graph::AttentionOp>(op)) {
+        ++attention;
+        attentionType = typeText(
+            llvm::cast<mlir::RankedTensorType>(att.getQuery().getType())
+                .getElementType());
+        return;
+      } else {
+        return;
+      }
+      ++byKind[kind];
+      absl::StrAppend(&rows, "| ", locName(op), " | ", kind, " | ", m, " x ", n,
+                      " x ", k, " | ", precision, " | ", lhs, " | ", rhs,
+                      " |\n");
+    });
+    absl::StrAppend(&out, "\n@", fn.getSymName().str(), ": ", fp8Gemms,
+                    " FP8 GEMMs, ", otherGemms, " GEMMs in high precision (");
+    bool first = true;
+    for (auto &[kind, count] : byKind) {
+      absl::StrAppend(&out, first ? "" : ", ", count, " ", kind);
+      first = false;
+    }
+    absl::StrAppend(&out, "), ", attention, " attention cores",
+                    attention ? absl::StrCat(" in ", attentionType) : "",
+                    "\n| name | GEMM | M x N x K | precision | lhs tiles | "
+                    "rhs tiles |\n| --- | --- | --- | --- | --- | --- |\n",
+                    rows);
+  });
+  return out;
 }
 
 absl::Status compileArtifact(const CompileOptions &options,

@@ -62,6 +62,19 @@ absl::Status compileArtifact(const CompileOptions &options,
 
 /// The model's forward graph in the graph dialect, as text.
 absl::StatusOr<std::string> emitGraph(const CompileOptions &options);
+
+/// The IR after a stage of the pipeline, as text: "graph" (the model, as
+/// emitGraph), "autodiff" (after fp8-annotate and graph-autodiff: the
+/// gradient function added), "fp8" (after fp8-lower; needs --precision
+/// fp8) or "artifact" (the whole pipeline, as the artifact's
+/// ir/01-pipeline.mlir).
+absl::StatusOr<std::string> emitStage(const CompileOptions &options,
+                                      const std::string &stage);
+
+/// A table of every GEMM of the compiled functions (name, forward / dgrad /
+/// wgrad, M x N x K, precision, operand layouts), and the ops that stay in
+/// high precision around them.
+absl::StatusOr<std::string> gemmReport(const CompileOptions &options);
 } // namespace infir2
 
 #endif // INFIR2_COMPILER_COMPILE_H

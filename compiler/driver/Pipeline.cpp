@@ -11,7 +11,8 @@
 #include "mlir/Transforms/Passes.h"
 
 namespace mlir::infir2 {
-void buildArtifactPipeline(OpPassManager &pm, bool gradients, bool fp8) {
+void buildArtifactPipeline(OpPassManager &pm, bool gradients, bool fp8,
+                           PipelineStop stop) {
   // The recipe goes on before differentiation, so the gradient GEMMs of an
   // FP8 linear inherit it; the lowering sees forward and backward together
   // and quantizes each tensor once for both.
@@ -25,8 +26,12 @@ void buildArtifactPipeline(OpPassManager &pm, bool gradients, bool fp8) {
     options.gradFunction = "forward_grad";
     pm.addPass(graph::createGraphAutodiffPass(options));
   }
+  if (stop == PipelineStop::kAutodiff)
+    return;
   if (fp8)
     pm.addNestedPass<func::FuncOp>(fp8::createFp8LowerPass());
+  if (stop == PipelineStop::kFp8)
+    return;
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }

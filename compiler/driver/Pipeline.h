@@ -16,8 +16,11 @@ namespace mlir::infir2 {
 /// |fp8|, fp8-lower then turns every annotated GEMM (forward, dgrad, wgrad)
 /// into fp8.quantize + fp8.scaled_matmul; canonicalization (the graph
 /// folders) and CSE clean up. Later stages (fusion) insert themselves here.
+/// Where the pipeline may stop early (infir2c --emit autodiff|fp8).
+enum class PipelineStop { kAutodiff, kFp8, kAll };
 void buildArtifactPipeline(OpPassManager &pm, bool gradients = false,
-                           bool fp8 = false);
+                           bool fp8 = false,
+                           PipelineStop stop = PipelineStop::kAll);
 } // namespace mlir::infir2
 
 #endif // INFIR2_COMPILER_PIPELINE_H

@@ -154,8 +154,8 @@ fp8ScaledMatmul(const Tensor &lhs, const Tensor &lhsScales,
                 const Tensor &rhs, const Tensor &rhsScales,
                 numerics::Layout rhsLayout, bool transposeRhs, DType outType) {
   // With power-of-two scales every dequantized value is exact in f32, and
-  // so is every product of two FP8 values: the sums are the only roundings,
-  // as on tensor cores with f32 accumulation.
+  // so is every product of two FP8 values (above f32's normal range): the
+  // sums are the only roundings, as on tensor cores with f32 accumulation.
   absl::StatusOr<Tensor> a =
       fp8Dequantize(lhs, lhsScales, lhsLayout, DType::kF32);
   if (!a.ok())

@@ -3,7 +3,7 @@
 // Part of infir2. The runtime half: no LLVM or MLIR headers here.
 //
 // infir2 grads --model DIR --input tokens.jsonl --output grads.safetensors
-//              [--precision fp32|bf16] [--artifact ART]
+//              [--precision fp32|bf16|fp8] [--artifact ART]
 // The gradient of the mean next-token NLL over every sequence of the input
 // (packed into one micro-batch as in `infir2 logits`) with respect to every
 // parameter: writes `loss` (a scalar) and `grad.<hf_name>` (f32), the
@@ -31,7 +31,7 @@ namespace {
 constexpr const char *kUsage =
     "usage: infir2 grads --model DIR --input TOKENS.jsonl --output "
     "OUT.safetensors\n"
-    "                    [--precision fp32|bf16] [--artifact ART]\n"
+    "                    [--precision fp32|bf16|fp8] [--artifact ART]\n"
     "\n"
     "  --model DIR       Hugging Face model directory (config.json and "
     "safetensors)\n"
@@ -39,9 +39,11 @@ constexpr const char *kUsage =
     "                    packed into one micro-batch\n"
     "  --output FILE     safetensors with 'loss' (the mean next-token NLL, a\n"
     "                    scalar) and 'grad.<name>' (f32) for every parameter\n"
-    "  --precision P     fp32 (default) or bf16 (bf16 weights and "
+    "  --precision P     fp32 (default), bf16 (bf16 weights and "
     "activations;\n"
-    "                    gradients still accumulate in f32)\n"
+    "                    gradients still accumulate in f32) or fp8 (bf16 "
+    "with the\n"
+    "                    decoder linears' GEMMs in FP8)\n"
     "  --artifact ART    a precompiled training artifact (infir2c --emit "
     "artifact\n"
     "                    --gradients); default: compile on first use\n";

@@ -3,7 +3,7 @@
 // Part of infir2. The runtime half: no LLVM or MLIR headers here.
 //
 // infir2 logits --model DIR --input tokens.jsonl --output out.safetensors
-//               [--precision fp32|bf16] [--artifact ART]
+//               [--precision fp32|bf16|fp8] [--artifact ART]
 // Packs every sequence of the input into one micro-batch, runs the model's
 // forward pass on the CPU and writes logits.<i> [len_i, V] and nll.<i>
 // [len_i - 1] (f32) per sequence (docs/guide/infir2-logits.md).
@@ -31,7 +31,7 @@ namespace {
 constexpr const char *kUsage =
     "usage: infir2 logits --model DIR --input TOKENS.jsonl --output "
     "OUT.safetensors\n"
-    "                     [--precision fp32|bf16] [--artifact ART] "
+    "                     [--precision fp32|bf16|fp8] [--artifact ART] "
     "[--profile]\n"
     "\n"
     "  --model DIR       Hugging Face model directory (config.json and "
@@ -41,8 +41,9 @@ constexpr const char *kUsage =
     "  --output FILE     safetensors with logits.<i> [len_i, vocab] and "
     "nll.<i>\n"
     "                    [len_i - 1] (f32) for line i\n"
-    "  --precision P     fp32 (default) or bf16 (bf16 weights and "
-    "activations)\n"
+    "  --precision P     fp32 (default), bf16 (bf16 weights and "
+    "activations) or\n"
+    "                    fp8 (bf16 with the decoder linears in FP8)\n"
     "  --artifact ART    a precompiled artifact (infir2c --emit artifact); "
     "default:\n"
     "                    compile on first use into the cache "

@@ -2,14 +2,15 @@
 //
 // Part of infir2.
 //
-// infir2c --model DIR [--emit graph|artifact] [-o OUT] [--precision
-// fp32|bf16|fp8]
-//         [--gradients]
+// infir2c --model DIR [--emit graph|autodiff|fp8|artifact] [-o OUT]
+//         [--precision fp32|bf16|fp8] [--gradients] [--report]
 //   --emit graph     prints the model's forward graph (graph dialect) to OUT
-//                    (default: stdout);
+//                    (default: stdout); autodiff / fp8: the IR after
+//                    graph-autodiff / fp8-lower;
 //   --emit artifact  writes the executable artifact directory OUT;
 //   --gradients      adds the training entry point forward_grad (implies
-//                    --logits=false).
+//                    --logits=false);
+//   --report         prints every GEMM of the compiled functions.
 // MLIR's standard options apply, e.g. --mlir-print-ir-after-all.
 //
 //===----------------------------------------------------------------------===//
@@ -29,8 +30,14 @@ namespace cl = llvm::cl;
 static cl::opt<std::string> modelDir("model", cl::Required,
                                      cl::desc("Hugging Face model directory"),
                                      cl::value_desc("dir"));
-static cl::opt<std::string> emit("emit", cl::init("artifact"),
-                                 cl::desc("What to produce: graph | artifact"));
+static cl::opt<std::string>
+    emit("emit", cl::init("artifact"),
+         cl::desc("What to produce: graph | autodiff | fp8 (the IR after "
+                  "that stage) | artifact"));
+static cl::opt<bool> report("report", cl::init(false),
+                            cl::desc("Print every GEMM of the compiled "
+                                     "functions (name, forward/dgrad/wgrad, "
+                                     "M x N x K, precision, tiles)"));
 static cl::opt<std::string> output("o", cl::init("-"),
                                    cl::desc("Output file (graph) or directory "
                                             "(artifact)"),
@@ -68,8 +75,18 @@ int main(int argc, char **argv) {
   options.withLogits = logits && !gradients;
   options.withGradients = gradients;
   options.usePassManagerCLOptions = true;
-  if (emit == "graph") {
-    auto text = infir2::emitGraph(options);
+  if (report) {
+    auto text = infir2::gemmReport(options);
+    if (!text.ok()) {
+      llvm::errs() << "infir2c: " << std::string(text.status().message())
+                   << "\n";
+      return 1;
+    }
+    llvm::outs() << *text;
+    return 0;
+  }
+  if (emit == "graph" || emit == "autodiff" || emit == "fp8") {
+    auto text = infir2::emitStage(options, emit);
     if (!text.ok()) {
       llvm::errs() << "infir2c: " << std::string(text.status().message())
                    << "\n";
@@ -90,7 +107,7 @@ int main(int argc, char **argv) {
   }
   if (emit != "artifact") {
     llvm::errs() << "infir2c: --emit " << emit
-                 << " is not one of: graph, artifact\n";
+                 << " is not one of: graph, autodiff, fp8, artifact\n";
     return 2;
   }
   if (output == "-") {

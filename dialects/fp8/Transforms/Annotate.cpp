@@ -78,6 +78,15 @@ public:
                         "model.layers.<i>.mlp.<gate|up|down>_proj.weight)";
       return signalPassFailure();
     }
+    if (bf16FirstLayers + bf16LastLayers >= layers) {
+      fn.emitError() << "fp8-annotate: bf16-first-layers="
+                     << static_cast<int64_t>(bf16FirstLayers)
+                     << " and bf16-last-layers="
+                     << static_cast<int64_t>(bf16LastLayers)
+                     << " leave none of the " << layers
+                     << " decoder layers in FP8";
+      return signalPassFailure();
+    }
     for (auto [op, layer] : linears)
       if (layer >= bf16FirstLayers && layer < layers - bf16LastLayers)
         op.setFp8Attr(recipe);

@@ -33,12 +33,21 @@ struct Gemm {
   Use lhs, rhs;
 };
 
-/// What one (tensor, quantization) pair needs.
+/// What one (tensor, quantization) pair needs. The role is the first
+/// use's (it labels the op; it does not change the result).
 struct Need {
   Role role;
+  Operation *firstUser = nullptr;
   bool transposed = false; // a 1-D layout read along dimension 0
   QuantizeOp quantize;
 };
+
+/// Layouts whose tiles run along one dimension need a second, transposed
+/// copy to be read along the other; 128x128 blocks and a single
+/// per-tensor scale serve both orientations.
+bool oneDimensional(LayoutAttr layout) {
+  return !layout.isBlock2D() && layout.getKind() != LayoutKind::PerTensor;
+}
 
 using Key = std::pair<Value, Attribute>;
 
@@ -65,16 +74,21 @@ public:
       for (const Use *u : {&g.lhs, &g.rhs}) {
         auto [it, inserted] =
             needs.insert({Key(u->value, u->quant), Need{u->role}});
-        if (u->contractDim == 0 && !u->quant.getLayout().isBlock2D())
-          it->second.transposed = true;
+        Need &need = it->second;
+        if (u->contractDim == 0 && oneDimensional(u->quant.getLayout()))
+          need.transposed = true;
+        if (!need.firstUser || g.op->isBeforeInBlock(need.firstUser))
+          need.firstUser = g.op;
       }
+    // Each quantize goes right before its first GEMM (the FP8 copy of a
+    // weight lives from its layer on, not from the function's start) and
+    // takes that GEMM's name.
     OpBuilder b(&getContext());
     for (auto &[key, need] : needs) {
       Value v = key.first;
       auto q = cast<QuantAttr>(key.second);
-      b.setInsertionPointAfterValue(v);
-      Location loc =
-          v.getDefiningOp() ? v.getDefiningOp()->getLoc() : fn.getLoc();
+      b.setInsertionPoint(need.firstUser);
+      Location loc = need.firstUser->getLoc();
       need.quantize = QuantizeOp::create(
           b, loc, v, q.getElementType(), q.getLayout(), q.getScaleRule(),
           need.transposed ? q.getLayout() : LayoutAttr(), QuantMethod::TE,
@@ -97,30 +111,13 @@ private:
         return success();
       Value x = linear.getInput();
       RankedTensorType xt = tensorType(x);
-      if (xt.getRank() != 2) {
-        if (xt.getRank() > 2 && llvm::count_if(xt.getShape().drop_back(),
-                                               ShapedType::isDynamic) > 1)
-          return linear.emitOpError() << "fp8-lower: input " << xt
-                                      << " has more than one dynamic dimension";
-        // x as [tokens, K], once per x (linears sharing an input share its
-        // quantization); the result is reshaped back.
-        Value &flat = flattened_[x];
-        if (!flat) {
-          OpBuilder b(&getContext());
-          b.setInsertionPointAfterValue(x);
-          int64_t rows = 1;
-          for (int64_t d : xt.getShape().drop_back())
-            rows = ShapedType::isDynamic(d) || ShapedType::isDynamic(rows)
-                       ? ShapedType::kDynamic
-                       : rows * d;
-          flat = graph::ReshapeOp::create(
-              b, linear.getLoc(), x,
-              ArrayRef<int64_t>{rows, xt.getShape().back()});
-        }
-        x = flat;
-      }
+      if (xt.getRank() > 2 &&
+          llvm::count_if(xt.getShape().drop_back(), ShapedType::isDynamic) > 1)
+        return linear.emitOpError() << "fp8-lower: input " << xt
+                                    << " has more than one dynamic dimension";
       gemms.push_back({op,
-                       {x, r.getActivation(), Role::Activation, 1},
+                       {flatten(x, linear.getLoc()), r.getActivation(),
+                        Role::Activation, 1},
                        {linear.getWeight(), r.getWeight(), Role::Weight, 1}});
       return success();
     }
@@ -130,16 +127,51 @@ private:
     RecipeAttr r = *mm.getFp8();
     const int lhsDim = mm.getTransposeLhs() ? 0 : 1;
     const int rhsDim = mm.getTransposeRhs() ? 1 : 0;
+    Value lhs = sameFlattening(mm.getLhs()), rhs = sameFlattening(mm.getRhs());
     if (*mm.getFp8Gemm() == graph::Fp8Gemm::Dgrad)
       gemms.push_back({op,
-                       {mm.getLhs(), r.getGradient(), Role::Gradient, lhsDim},
-                       {mm.getRhs(), r.getWeight(), Role::Weight, rhsDim}});
+                       {lhs, r.getGradient(), Role::Gradient, lhsDim},
+                       {rhs, r.getWeight(), Role::Weight, rhsDim}});
     else
-      gemms.push_back(
-          {op,
-           {mm.getLhs(), r.getGradient(), Role::Gradient, lhsDim},
-           {mm.getRhs(), r.getActivation(), Role::Activation, rhsDim}});
+      gemms.push_back({op,
+                       {lhs, r.getGradient(), Role::Gradient, lhsDim},
+                       {rhs, r.getActivation(), Role::Activation, rhsDim}});
     return success();
+  }
+
+  /// |x| as [tokens, K]: itself when rank 2, else one reshape per x placed
+  /// right after x, so that every GEMM reading x (linears sharing an input,
+  /// the wgrad) shares one quantization.
+  Value flatten(Value x, Location loc) {
+    RankedTensorType xt = tensorType(x);
+    if (xt.getRank() == 2)
+      return x;
+    Value &flat = flattened_[x];
+    if (!flat) {
+      OpBuilder b(&getContext());
+      b.setInsertionPointAfterValue(x);
+      int64_t rows = 1;
+      for (int64_t d : xt.getShape().drop_back())
+        rows = ShapedType::isDynamic(d) || ShapedType::isDynamic(rows)
+                   ? ShapedType::kDynamic
+                   : rows * d;
+      flat = graph::ReshapeOp::create(
+          b, loc, x, ArrayRef<int64_t>{rows, xt.getShape().back()});
+    }
+    return flat;
+  }
+
+  /// A gradient GEMM's operand that graph-autodiff flattened from a tensor
+  /// this pass flattened too (the wgrad's x): the pass's flattening, so
+  /// both GEMMs share one quantize.
+  Value sameFlattening(Value v) {
+    auto reshape = v.getDefiningOp<graph::ReshapeOp>();
+    if (!reshape)
+      return v;
+    auto it = flattened_.find(reshape.getInput());
+    return it != flattened_.end() && it->second.getType() == v.getType()
+               ? it->second
+               : v;
   }
 
   /// The quantized form of |u| and whether the GEMM reads it transposed.
@@ -153,7 +185,7 @@ private:
     LayoutAttr layout = u.quant.getLayout();
     // A 1-D layout reduced along rows is read through the transposed copy,
     // which reduces along its own columns.
-    const bool useT = u.contractDim == 0 && !layout.isBlock2D();
+    const bool useT = u.contractDim == 0 && oneDimensional(layout);
     const int dim = useT ? 1 : u.contractDim;
     // lhs is [M, K] (K = dim 1); rhs is [K, N] (K = dim 0).
     const bool transposed = isLhs ? dim == 0 : dim == 1;
@@ -192,7 +224,8 @@ private:
       if (elem != f32)
         y = graph::CastOp::create(b, loc, y, elem);
     }
-    if (tensorType(y).getRank() != result.getRank())
+    // Back to the op's own type (its rank, or dimensions it knew statically).
+    if (y.getType() != result)
       y = graph::ReshapeOp::create(b, loc, y, result.getShape());
     op->getResult(0).replaceAllUsesWith(y);
     op->erase();

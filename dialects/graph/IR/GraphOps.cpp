@@ -206,6 +206,9 @@ LogicalResult MatmulOp::verify() {
                            << a;
     const bool dgrad = *getFp8Gemm() == Fp8Gemm::Dgrad;
     // dgrad: dy [P, N] * W [N, K]; wgrad: dy^T [N, P] * x [P, K].
+    if (!elem.isBF16() && !elem.isF32())
+      return emitOpError() << "an fp8 gradient GEMM produces bf16 or f32, not "
+                           << elem;
     if (getTransposeRhs() || getTransposeLhs() == dgrad)
       return emitOpError() << "a " << stringifyFp8Gemm(*getFp8Gemm())
                            << " GEMM reads "

@@ -158,6 +158,15 @@ func.func @matmul_fp8_wgrad_not_transposed(%dy: tensor<4x8xbf16>, %x: tensor<8x1
 // -----
 
 #r = #fp8.recipe<activation = <f8E4M3FN, 1x128, pow2_f32>, weight = <f8E4M3FN, 128x128, pow2_f32>, gradient = <f8E4M3FN, 1x128, pow2_f32>>
+func.func @matmul_fp8_f16(%dy: tensor<4x8xf16>, %w: tensor<8x16xf16>) {
+  // expected-error @+1 {{an fp8 gradient GEMM produces bf16 or f32, not 'f16'}}
+  %0 = graph.matmul %dy, %w {fp8 = #r, fp8_gemm = #graph.fp8_gemm<dgrad>} : (tensor<4x8xf16>, tensor<8x16xf16>) -> tensor<4x16xf16>
+  return
+}
+
+// -----
+
+#r = #fp8.recipe<activation = <f8E4M3FN, 1x128, pow2_f32>, weight = <f8E4M3FN, 128x128, pow2_f32>, gradient = <f8E4M3FN, 1x128, pow2_f32>>
 func.func @matmul_fp8_rank3(%a: tensor<2x4x8xbf16>, %b: tensor<2x8x4xbf16>) {
   // expected-error @+1 {{an fp8 gradient GEMM has rank-2 operands}}
   %0 = graph.matmul %a, %b {fp8 = #r, fp8_gemm = #graph.fp8_gemm<dgrad>} : (tensor<2x4x8xbf16>, tensor<2x8x4xbf16>) -> tensor<2x4x4xbf16>

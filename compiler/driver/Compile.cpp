@@ -78,7 +78,8 @@ absl::StatusOr<std::unique_ptr<Built>> build(const CompileOptions &options) {
       &built->context, options.modelDir + "/config.json", 1, 1);
   built->module = mlir::ModuleOp::create(b, loc);
   b.setInsertionPointToStart(built->module->getBody());
-  mlir::Type elem = options.precision == Precision::kFp32
+  mlir::Type elem = options.precision == Precision::kFp32 ||
+                            options.precision == Precision::kFp8Fp32
                         ? mlir::Type(b.getF32Type())
                         : mlir::Type(b.getBF16Type());
   mlir::infir2::buildQwen2Forward(b, loc, *config, elem, "forward",
@@ -164,6 +165,8 @@ const char *precisionName(Precision precision) {
     return "bf16";
   case Precision::kFp8:
     return "fp8";
+  case Precision::kFp8Fp32:
+    return "fp8-fp32";
   }
   return "?";
 }
@@ -175,8 +178,10 @@ absl::StatusOr<Precision> parsePrecision(const std::string &name) {
     return Precision::kBf16;
   if (name == "fp8")
     return Precision::kFp8;
-  return absl::InvalidArgumentError(
-      absl::StrCat("precision '", name, "' is not fp32, bf16 or fp8"));
+  if (name == "fp8-fp32")
+    return Precision::kFp8Fp32;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "precision '", name, "' is not fp32, bf16 or fp8 (or fp8-fp32)"));
 }
 
 absl::StatusOr<std::string> artifactKey(const CompileOptions &options) {
@@ -217,8 +222,8 @@ buildAndRun(const CompileOptions &options, mlir::infir2::PipelineStop stop) {
     return built.status();
   mlir::ModuleOp module = *(*built)->module;
   mlir::PassManager pm(&(*built)->context);
-  mlir::infir2::buildArtifactPipeline(
-      pm, options.withGradients, options.precision == Precision::kFp8, stop);
+  mlir::infir2::buildArtifactPipeline(pm, options.withGradients,
+                                      usesFp8(options.precision), stop);
   if (options.usePassManagerCLOptions &&
       mlir::failed(mlir::applyPassManagerCLOptions(pm)))
     return absl::InvalidArgumentError("bad pass manager options");
@@ -271,7 +276,7 @@ absl::StatusOr<std::string> emitStage(const CompileOptions &options,
     o.withGradients = true;
     o.withLogits = false;
   } else if (stage == "fp8") {
-    if (options.precision != Precision::kFp8)
+    if (!usesFp8(options.precision))
       return absl::InvalidArgumentError(
           "--emit fp8 shows the FP8 lowering; it needs --precision fp8");
     stop = PipelineStop::kFp8;
@@ -417,7 +422,7 @@ absl::Status compileArtifact(const CompileOptions &options,
 
   mlir::PassManager pm(&built.context);
   mlir::infir2::buildArtifactPipeline(pm, options.withGradients,
-                                      options.precision == Precision::kFp8);
+                                      usesFp8(options.precision));
   // --mlir-print-ir-after-all and friends, when the tool registered them.
   if (options.usePassManagerCLOptions &&
       mlir::failed(mlir::applyPassManagerCLOptions(pm)))

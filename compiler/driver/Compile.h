@@ -24,10 +24,18 @@ enum class Precision {
   /// kBf16 with InfiR2's FP8 recipe on the decoder layers' linears
   /// (fp8-annotate, then fp8-lower after graph-autodiff).
   kFp8,
+  /// kFp32 with the same FP8 GEMMs: the FP8 arithmetic without BF16
+  /// roundings around it, for comparison with a float64 reference.
+  kFp8Fp32,
 };
 
+/// Whether |precision| puts the FP8 recipe on the decoder linears.
+inline bool usesFp8(Precision precision) {
+  return precision == Precision::kFp8 || precision == Precision::kFp8Fp32;
+}
+
 const char *precisionName(Precision precision);
-/// Parses "fp32" / "bf16" / "fp8".
+/// Parses "fp32" / "bf16" / "fp8" / "fp8-fp32".
 absl::StatusOr<Precision> parsePrecision(const std::string &name);
 
 struct CompileOptions {

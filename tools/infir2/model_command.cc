@@ -47,7 +47,7 @@ absl::StatusOr<ModelCommandArgs> parseModelCommandArgs(int argc, char **argv,
     return absl::InvalidArgumentError(
         "--model, --input and --output are required");
   if (out.request.precision != "fp32" && out.request.precision != "bf16" &&
-      out.request.precision != "fp8")
+      out.request.precision != "fp8" && out.request.precision != "fp8-fp32")
     return absl::OutOfRangeError(absl::StrCat(
         "--precision '", out.request.precision, "' is not fp32, bf16 or fp8"));
   return out;

@@ -460,7 +460,7 @@ double dequant(const numerics::QuantizedMatrix &q, int64_t r, int64_t c) {
 }
 
 TEST(Fp8Kernels, QuantizeMatchesTheNumericsLibraryInBothOrientations) {
-  const int64_t m = 11, k = 176; // partial tiles in both dimensions
+  const int64_t m = 300, k = 200; // partial tiles in both dimensions
   Tensor x = randomBf16({m, k}, 7, 3.0f);
   absl::StatusOr<std::vector<Tensor>> q =
       fp8Quantize(x, DType::kF8E4M3, numerics::Layout::kTile1x128,
@@ -468,9 +468,9 @@ TEST(Fp8Kernels, QuantizeMatchesTheNumericsLibraryInBothOrientations) {
                   numerics::ScaleMethod::kTE);
   ASSERT_TRUE(q.ok()) << q.status();
   ASSERT_EQ(q->size(), 4u);
-  //X
-  //Y
-  //Z
+  EXPECT_EQ((*q)[1].shape(), (std::vector<int64_t>{300, 2}));
+  EXPECT_EQ((*q)[2].shape(), (std::vector<int64_t>{200, 300}));
+  EXPECT_EQ((*q)[3].shape(), (std::vector<int64_t>{200, 3}));
   numerics::QuantSpec spec{
       numerics::Fp8Format::kE4M3FN, numerics::Layout::kTile1x128,
       numerics::ScaleMethod::kTE, numerics::ScaleMode::kPow2};
@@ -484,24 +484,25 @@ TEST(Fp8Kernels, QuantizeMatchesTheNumericsLibraryInBothOrientations) {
   auto col = numerics::quantizeMatrix(xt.data(), k, m, spec);
   ASSERT_TRUE(col.ok());
   EXPECT_EQ(std::memcmp((*q)[0].raw(), row->data.data(), m * k), 0);
-  EXPECT_EQ(std::memcmp((*q)[1].raw(), row->scales.data(), (*q)[1].nbytes()), 0);
+  EXPECT_EQ(std::memcmp((*q)[1].raw(), row->scales.data(), (*q)[1].nbytes()),
+            0);
   EXPECT_EQ(std::memcmp((*q)[2].raw(), col->data.data(), m * k), 0);
-  EXPECT_EQ(std::memcmp((*q)[3].raw(), col->scales.data(), (*q)[3].nbytes()), 0);
+  EXPECT_EQ(std::memcmp((*q)[3].raw(), col->scales.data(), (*q)[3].nbytes()),
+            0);
 }
 
 TEST(Fp8Kernels, QuantizeF32InputInBothOrientations) {
   for (int64_t m : {5, 11, 37, 300})
     for (int64_t k : {64, 176, 256}) {
       Tensor x = randomF32({m, k}, 3 + m * k);
-      auto q = fp8Quantize(x, DType::kF8E4M3, numerics::Layout::kTile1x128,
-                           numerics::Layout::kTile1x128,
-                           numerics::ScaleMode::kPow2,
-                           numerics::ScaleMethod::kTE);
+      auto q =
+          fp8Quantize(x, DType::kF8E4M3, numerics::Layout::kTile1x128,
+                      numerics::Layout::kTile1x128, numerics::ScaleMode::kPow2,
+                      numerics::ScaleMethod::kTE);
       ASSERT_TRUE(q.ok()) << q.status();
-      numerics::QuantSpec spec{numerics::Fp8Format::kE4M3FN,
-                               numerics::Layout::kTile1x128,
-                               numerics::ScaleMethod::kTE,
-                               numerics::ScaleMode::kPow2};
+      numerics::QuantSpec spec{
+          numerics::Fp8Format::kE4M3FN, numerics::Layout::kTile1x128,
+          numerics::ScaleMethod::kTE, numerics::ScaleMode::kPow2};
       std::vector<float> xt(m * k);
       for (int64_t r = 0; r < m; ++r)
         for (int64_t c = 0; c < k; ++c)
@@ -534,8 +535,8 @@ TEST(Fp8Kernels, DequantizeIsCodeTimesScale) {
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t c = 0; c < cols; ++c) {
           float v;
-          numerics::convertFp8ToF32(&(*q)[0].data<uint8_t>()[r * cols + c],
-                                    &v, 1, numerics::Fp8Format::kE4M3FN);
+          numerics::convertFp8ToF32(&(*q)[0].data<uint8_t>()[r * cols + c], &v,
+                                    1, numerics::Fp8Format::kE4M3FN);
           ASSERT_EQ(d->data<float>()[r * cols + c],
                     v * (*q)[1].data<float>()[r * sc + c / 128])
               << rows << "x" << cols << " at " << r << "," << c;

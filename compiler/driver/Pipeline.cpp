@@ -18,6 +18,8 @@ void buildArtifactPipeline(OpPassManager &pm, bool gradients, bool fp8,
   // and quantizes each tensor once for both.
   if (fp8)
     pm.addPass(fp8::createFp8AnnotatePass());
+  // Fused QKV and gate/up GEMMs (FP8 ones only where the 128-blocks align).
+  pm.addNestedPass<func::FuncOp>(graph::createGraphMergeLinearsPass());
   if (gradients) {
     graph::GraphAutodiffPassOptions options;
     options.function = "forward";

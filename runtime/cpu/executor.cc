@@ -37,6 +37,7 @@ enum class OpKind {
   kBroadcast,
   kSlice,
   kConcat,
+  kSplit,
   kSplat,
   kEmbeddingGrad,
   kRmsNormGrad,
@@ -74,8 +75,8 @@ namespace {
 struct OpInfo {
   OpKind kind;
   int minOperands, maxOperands; ///< -1: variadic
-  int results = 1;
-  int maxResults = 0; ///< 0: exactly |results|
+  int results = 1;              ///< -1: any number
+  int maxResults = 0;           ///< 0: exactly |results|
 };
 
 const std::map<std::string, std::pair<OpInfo, int>> &opTable() {
@@ -107,6 +108,7 @@ const std::map<std::string, std::pair<OpInfo, int>> &opTable() {
       {"graph.broadcast", {{OpKind::kBroadcast, 1, 2}, 0}},
       {"graph.slice", {{OpKind::kSlice, 1, 1}, 0}},
       {"graph.concat", {{OpKind::kConcat, 1, -1}, 0}},
+      {"graph.split", {{OpKind::kSplit, 1, 1, -1}, 0}},
       {"arith.constant", {{OpKind::kSplat, 0, 0}, 0}},
       {"graph.embedding_grad", {{OpKind::kEmbeddingGrad, 2, 2}, 0}},
       {"graph.rms_norm_grad", {{OpKind::kRmsNormGrad, 3, 3, 2}, 0}},
@@ -257,6 +259,10 @@ absl::Status checkTypes(const PreparedStep &ps,
     for (size_t i = 0; i < s.operands.size(); ++i)
       need(ps.kind == OpKind::kBroadcast && i == 1 ? true : in(i) == out);
     break;
+  case OpKind::kSplit:
+    for (size_t i = 0; i < s.results.size(); ++i)
+      need(res(i) == in(0));
+    break;
   case OpKind::kEmbeddingGrad:
     need(isFloat(in(0)) && isIndex(in(1)) && out == DType::kF32);
     break;
@@ -347,7 +353,7 @@ Program::create(const artifact::Manifest &manifest, const std::string &entry) {
       return absl::InvalidArgumentError(
           absl::StrCat(where(s, index), ": ", n, " operands"));
     const int results = static_cast<int>(s.results.size());
-    if (results != info.results &&
+    if (info.results >= 0 && results != info.results &&
         (info.maxResults == 0 || results != info.maxResults))
       return absl::InvalidArgumentError(absl::StrCat(
           where(s, index), ": expected ", info.results,
@@ -468,6 +474,16 @@ Program::create(const artifact::Manifest &manifest, const std::string &entry) {
     case OpKind::kConcat:
       ps.integer = attrs.integer("axis");
       break;
+    case OpKind::kSplit: {
+      ps.integer = attrs.integer("axis");
+      ps.list1 = attrs.list("sizes");
+      const int64_t rank =
+          static_cast<int64_t>(p->buffers_[s.operands[0]].shape.size());
+      if (attrs.status().ok() && (ps.list1.size() != s.results.size() ||
+                                  ps.integer < 0 || ps.integer >= rank))
+        attrs.fail("sizes", "one size per result (axis within the rank)");
+      break;
+    }
     case OpKind::kSplat:
       ps.number = attrs.splat("value");
       break;
@@ -582,6 +598,8 @@ Program::execute(const PreparedStep &ps, const std::vector<Tensor> &v) const {
                          ps.flagA);
   case OpKind::kSwigluGrad:
     return swigluGrad(arg(0), arg(1), arg(2));
+  case OpKind::kSplit:
+    return split(arg(0), ps.integer, ps.list1);
   case OpKind::kFp8Quantize:
     return fp8Quantize(arg(0), buffers_[s.results[0]].dtype, ps.layoutA,
                        s.results.size() == 4 ? std::optional(ps.layoutB)

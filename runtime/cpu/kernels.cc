@@ -972,6 +972,31 @@ absl::StatusOr<Tensor> concat(const std::vector<const Tensor *> &inputs,
   return out;
 }
 
+absl::StatusOr<std::vector<Tensor>> split(const Tensor &x, int64_t axis,
+                                          const std::vector<int64_t> &sizes) {
+  const int64_t r = x.rank();
+  if (axis < 0 || axis >= r)
+    return invalid("split: axis outside the rank");
+  int64_t total = 0;
+  for (int64_t size : sizes)
+    total += size;
+  if (total != x.dim(axis))
+    return invalid(absl::StrCat("split: sizes add up to ", total,
+                                ", dimension ", axis, " of ", shapeOf(x),
+                                " is ", x.dim(axis)));
+  std::vector<Tensor> out;
+  std::vector<int64_t> start(r, 0), limit = x.shape(), stride(r, 1);
+  for (int64_t size : sizes) {
+    limit[axis] = start[axis] + size;
+    absl::StatusOr<Tensor> piece = slice(x, start, limit, stride);
+    if (!piece.ok())
+      return piece.status();
+    out.push_back(std::move(*piece));
+    start[axis] = limit[axis];
+  }
+  return out;
+}
+
 absl::StatusOr<Tensor> splat(DType dtype, std::vector<int64_t> shape,
                              double value) {
   for (int64_t d : shape)

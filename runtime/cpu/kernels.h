@@ -76,6 +76,9 @@ absl::StatusOr<Tensor> slice(const Tensor &x, const std::vector<int64_t> &start,
                              const std::vector<int64_t> &stride);
 absl::StatusOr<Tensor> concat(const std::vector<const Tensor *> &inputs,
                               int64_t axis);
+/// Consecutive pieces of |sizes| along |axis| (graph.split).
+absl::StatusOr<std::vector<Tensor>> split(const Tensor &x, int64_t axis,
+                                          const std::vector<int64_t> &sizes);
 //===--- Gradient ops (graph-autodiff's vector-Jacobian products) --------===//
 
 /// Scatter-add of |grad| rows into a [numEmbeddings, D] f32 table.

@@ -782,6 +782,56 @@ LogicalResult ConcatOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// SplitOp
+//===----------------------------------------------------------------------===//
+
+void SplitOp::build(OpBuilder &builder, OperationState &state, Value input,
+                    int64_t axis, ArrayRef<int64_t> sizes) {
+  RankedTensorType x = tensorType(input);
+  SmallVector<Type> types;
+  for (int64_t size : sizes) {
+    SmallVector<int64_t> shape(x.getShape());
+    if (axis >= 0 && axis < x.getRank())
+      shape[axis] = size;
+    types.push_back(RankedTensorType::get(shape, x.getElementType()));
+  }
+  build(builder, state, types, input, builder.getI64IntegerAttr(axis),
+        builder.getDenseI64ArrayAttr(sizes));
+}
+
+LogicalResult SplitOp::verify() {
+  RankedTensorType x = tensorType(getInput());
+  int64_t rank = x.getRank(), axis = getAxis();
+  if (axis < 0 || axis >= rank)
+    return emitOpError() << "axis " << axis << " is out of range for rank "
+                         << rank;
+  ArrayRef<int64_t> sizes = getSizes();
+  if (sizes.size() != getNumResults())
+    return emitOpError() << sizes.size() << " sizes for " << getNumResults()
+                         << " results; give one size per result";
+  int64_t total = 0;
+  for (auto [i, size] : llvm::enumerate(sizes)) {
+    if (size < 1)
+      return emitOpError() << "size " << size << " of result " << i
+                           << " must be >= 1";
+    total += size;
+  }
+  if (!x.isDynamicDim(axis) && x.getDimSize(axis) != total)
+    return emitOpError() << "sizes add up to " << total << " but dimension "
+                         << axis << " of the input "
+                         << formatShape(x.getShape()) << " is "
+                         << x.getDimSize(axis);
+  for (auto [i, r] : llvm::enumerate(getResults())) {
+    SmallVector<int64_t> shape(x.getShape());
+    shape[axis] = sizes[i];
+    if (failed(verifyResult(*this, tensorType(r), shape, x.getElementType(),
+                            "the input's shape with sizes[i] along the axis")))
+      return failure();
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Gradient ops
 //===----------------------------------------------------------------------===//
 

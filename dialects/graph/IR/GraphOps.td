@@ -556,6 +556,36 @@ def Graph_ConcatOp : Graph_Op<"concat", [Pure, DeclareOpInterfaceMethods<Graph_V
   let hasFolder = 1;
 }
 
+def Graph_SplitOp : Graph_Op<"split", [Pure]> {
+  let summary = "Splits a tensor into consecutive pieces along one axis";
+  let description = [{
+    Result `i` holds the `sizes[i]` consecutive slices of `axis` that follow
+    those of results `0 .. i-1`; the sizes are positive and add up to the
+    input's `axis` dimension (when it is static). The inverse of
+    `graph.concat`: `graph-merge-linears` splits the output of a merged GEMM
+    with it, and `graph-autodiff` turns the results' gradients back into one
+    by concatenation.
+
+    ```mlir
+    %q, %k, %v = graph.split %qkv axis 1 sizes [1536, 256, 256]
+        : tensor<?x2048xbf16> -> tensor<?x1536xbf16>, tensor<?x256xbf16>,
+          tensor<?x256xbf16>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$axis,
+                       DenseI64ArrayAttr:$sizes);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let assemblyFormat = [{
+    $input `axis` $axis `sizes` $sizes attr-dict `:` type($input) `->`
+    type($results)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$input, "int64_t":$axis,
+                   "::llvm::ArrayRef<int64_t>":$sizes)>
+  ];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Gradient ops (emitted by graph-autodiff through VjpOpInterface)
 //===----------------------------------------------------------------------===//

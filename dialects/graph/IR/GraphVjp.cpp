@@ -375,22 +375,24 @@ LogicalResult BroadcastOp::buildVjp(OpBuilder &b, Value dy,
 
 LogicalResult ConcatOp::buildVjp(OpBuilder &b, Value dy,
                                  SmallVectorImpl<Value> &grads) {
-  RankedTensorType r = tensorType(getResult());
-  if (!r.hasStaticShape())
-    return emitOpError() << "result " << r
-                         << " is not static; its gradient slices need static "
-                            "bounds";
+  // The gradient is dy split back into the inputs' parts along the axis.
   const int64_t axis = getAxis();
-  int64_t offset = 0;
-  grads.clear();
+  SmallVector<int64_t> sizes;
   for (Value in : getInputs()) {
-    RankedTensorType t = tensorType(in);
-    SmallVector<int64_t> start(r.getRank(), 0), limit(r.getShape()),
-        stride(r.getRank(), 1);
-    start[axis] = offset;
-    limit[axis] = offset + t.getDimSize(axis);
-    grads.push_back(SliceOp::create(b, getLoc(), dy, start, limit, stride));
-    offset = limit[axis];
+    int64_t size = tensorType(in).getDimSize(axis);
+    if (ShapedType::isDynamic(size))
+      return emitOpError() << "input " << in.getType()
+                           << " has a dynamic size along the concatenation "
+                              "axis; its gradient needs static split sizes";
+    sizes.push_back(size);
   }
+  grads.clear();
+  if (sizes.size() == 1) {
+    grads.push_back(dy);
+    return success();
+  }
+  auto split = SplitOp::create(b, getLoc(), dy, axis, sizes);
+  for (Value part : split.getResults())
+    grads.push_back(part);
   return success();
 }

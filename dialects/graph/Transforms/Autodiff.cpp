@@ -55,6 +55,46 @@ public:
   }
 
 private:
+  template <typename Accumulate>
+  static LogicalResult
+  splitVjp(OpBuilder &b, SplitOp split, llvm::DenseMap<Value, Value> &grads,
+           Accumulate &accumulate, const llvm::DenseSet<Value> &active) {
+    if (!active.contains(split.getInput()))
+      return success();
+    SmallVector<Value> pieces;
+    bool any = false, mixed = false;
+    Type elem;
+    for (Value r : split.getResults()) {
+      auto it = grads.find(r);
+      Value g = it == grads.end() ? Value() : it->second;
+      pieces.push_back(g);
+      if (!g)
+        continue;
+      Type e = tensorType(g).getElementType();
+      mixed |= any && e != elem;
+      elem = e;
+      any = true;
+    }
+    if (!any)
+      return success();
+    if (mixed)
+      elem = b.getF32Type();
+    Location loc = split.getLoc();
+    for (auto [g, r] : llvm::zip(pieces, split.getResults())) {
+      if (g) {
+        g = castTo(b, loc, g, elem);
+        continue;
+      }
+      Value zero = splat(b, loc, RankedTensorType::get({}, elem), 0.0);
+      auto t = tensorType(r);
+      g = BroadcastOp::create(b, loc, zero, ArrayRef<int64_t>{},
+                              RankedTensorType::get(t.getShape(), elem), r);
+    }
+    accumulate(split.getInput(),
+               ConcatOp::create(b, loc, pieces, split.getAxis()), loc);
+    return success();
+  }
+
   LogicalResult differentiate(func::FuncOp forward) {
     if (!forward.getBody().hasOneBlock())
       return forward.emitError()
@@ -174,6 +214,13 @@ private:
     for (Operation &op : body.without_terminator())
       order.push_back(&op);
     for (Operation *op : llvm::reverse(order)) {
+      // A split's gradient is the concatenation of its results' gradients
+      // (zeros for results the loss does not reach).
+      if (auto split = dyn_cast<SplitOp>(op)) {
+        if (failed(splitVjp(b, split, grads, accumulate, active)))
+          return failure();
+        continue;
+      }
       Value resultGrad;
       for (Value r : op->getResults())
         if (auto it = grads.find(r); it != grads.end()) {

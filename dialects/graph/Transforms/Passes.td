@@ -63,4 +63,46 @@ def GraphAutodiffPass : Pass<"graph-autodiff", "::mlir::ModuleOp"> {
                            "::mlir::infir2::graph::GraphDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// Graph rewrites
+//===----------------------------------------------------------------------===//
+
+def GraphMergeLinearsPass : Pass<"graph-merge-linears", "::mlir::func::FuncOp"> {
+  let summary = "Merges linear layers that read the same input into one GEMM";
+  let description = [{
+    Linears that share their input, their weight and result element types,
+    their `in_features`, whether they have a bias and their `#fp8.recipe`
+    (or its absence) become one: the weights (and biases) are concatenated
+    along `out_features`, one `graph.linear` computes all outputs, and a
+    `graph.split` hands each former user its part. This is Megatron's fused
+    QKV and gate/up projection: per decoder layer, the attention's `q_proj`,
+    `k_proj`, `v_proj` and the MLP's `gate_proj`, `up_proj` each become one
+    GEMM, forward and (after `graph-autodiff`) dgrad and wgrad.
+
+    The result is the same function: each output element is the same dot
+    product. With an FP8 recipe the merged weight is quantized as one
+    tensor, so the pass merges FP8 linears only when every part's
+    `out_features` is a multiple of `fp8-alignment` (the recipe's 128-row
+    weight blocks and 128-column gradient tiles); the blocks and tiles are
+    then exactly those of the separate projections. Other groups are left
+    alone.
+
+    ```mlir
+    // before
+    %q = graph.linear %x, %wq, %bq : ...
+    %k = graph.linear %x, %wk, %bk : ...
+    // after
+    %w = graph.concat %wq, %wk axis 0 : ...
+    %b = graph.concat %bq, %bk axis 0 : ...
+    %qk = graph.linear %x, %w, %b : ...
+    %q, %k = graph.split %qk axis 1 sizes [1536, 256] : ...
+    ```
+  }];
+  let options = [
+    Option<"fp8Alignment", "fp8-alignment", "int64_t", /*default=*/"128",
+           "With an FP8 recipe, merge only parts whose out_features are "
+           "multiples of this">,
+  ];
+}
+
 #endif // INFIR2_DIALECTS_GRAPH_TRANSFORMS_PASSES_TD

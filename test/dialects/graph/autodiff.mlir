@@ -110,3 +110,24 @@ func.func @forward(%x: tensor<?x8xf32> {graph.input = "x"}, %labels: tensor<?xi3
   %count = graph.reduce_sum %mask axes [0] : tensor<?xf32> -> tensor<f32>
   return %loss, %count : tensor<f32>, tensor<f32>
 }
+
+// -----
+
+// A split's gradient is the concatenation of its results' gradients, with
+// zeros for a result the loss does not reach.
+// CHECK-LABEL: func.func @forward_grad
+// CHECK: %[[Y:.+]] = graph.linear
+// CHECK: %[[P:.+]]:3 = graph.split %[[Y]] axis 1 sizes [4, 4, 8]
+// CHECK: %[[ZERO:.+]] = arith.constant dense<0.000000e+00> : tensor<f32>
+// CHECK: %[[Z:.+]] = graph.broadcast %[[ZERO]] dims [] like %[[P]]#1 : tensor<f32>, tensor<?x4xf32> -> tensor<?x4xf32>
+// CHECK: %[[DY:.+]] = graph.concat %{{.+}}, %[[Z]], %{{.+}} axis 1 : (tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x8xf32>) -> tensor<?x16xf32>
+// CHECK: graph.matmul %[[DY]], %{{.+}} {transpose_lhs}
+func.func @forward(%x: tensor<?x8xf32> {graph.input = "x"}, %labels: tensor<?xi32> {graph.input = "labels"}, %mask: tensor<?xf32> {graph.input = "loss_mask"}, %w: tensor<16x8xf32> {graph.param = "w"}) -> (tensor<f32> {graph.output = "nll_sum"}, tensor<f32> {graph.output = "token_count"}) {
+  %y = graph.linear %x, %w : (tensor<?x8xf32>, tensor<16x8xf32>) -> tensor<?x16xf32>
+  %a, %b, %c = graph.split %y axis 1 sizes [4, 4, 8] : tensor<?x16xf32> -> tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x8xf32>
+  %s = graph.concat %a, %c axis 1 : (tensor<?x4xf32>, tensor<?x8xf32>) -> tensor<?x12xf32>
+  %nll = graph.cross_entropy %s, %labels, %mask : (tensor<?x12xf32>, tensor<?xi32>, tensor<?xf32>) -> tensor<?xf32>
+  %loss = graph.reduce_sum %nll axes [0] : tensor<?xf32> -> tensor<f32>
+  %count = graph.reduce_sum %mask axes [0] : tensor<?xf32> -> tensor<f32>
+  return %loss, %count : tensor<f32>, tensor<f32>
+}

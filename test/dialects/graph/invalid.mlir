@@ -960,3 +960,43 @@ func.func @swiglu_grad_shapes(%dy: tensor<4x8xf32>, %g: tensor<4x8xf32>, %u: ten
   %0:2 = graph.swiglu_grad %dy, %g, %u : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x9xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
   return
 }
+
+// -----
+
+func.func @split_axis(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  %0:2 = graph.split %x axis 2 sizes [4, 4] : tensor<4x8xf32> -> tensor<4x4xf32>, tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @split_count(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{3 sizes for 2 results; give one size per result}}
+  %0:2 = graph.split %x axis 1 sizes [4, 2, 2] : tensor<4x8xf32> -> tensor<4x4xf32>, tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @split_size(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{size 0 of result 1 must be >= 1}}
+  %0:2 = graph.split %x axis 1 sizes [8, 0] : tensor<4x8xf32> -> tensor<4x8xf32>, tensor<4x0xf32>
+  return
+}
+
+// -----
+
+func.func @split_sum(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{sizes add up to 7 but dimension 1 of the input 4x8 is 8}}
+  %0:2 = graph.split %x axis 1 sizes [4, 3] : tensor<4x8xf32> -> tensor<4x4xf32>, tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @split_result(%x: tensor<?x8xf32>) {
+  // expected-error @+1 {{result shape ?x5 does not match the expected ?x4}}
+  %0:2 = graph.split %x axis 1 sizes [4, 4] : tensor<?x8xf32> -> tensor<?x4xf32>, tensor<?x5xf32>
+  return
+}

@@ -197,3 +197,12 @@ func.func @silu_swiglu_grad(%dy: tensor<?x32xbf16>, %g: tensor<?x32xbf16>, %u: t
   %dg, %du = graph.swiglu_grad %dy, %g, %u : (tensor<?x32xbf16>, tensor<?x32xbf16>, tensor<?x32xbf16>) -> (tensor<?x32xbf16>, tensor<?x32xbf16>)
   return %0, %dg, %du : tensor<?x32xbf16>, tensor<?x32xbf16>, tensor<?x32xbf16>
 }
+
+// CHECK-LABEL: func.func @split
+func.func @split(%x: tensor<?x2048xbf16>, %w: tensor<12x4xf32>) -> (tensor<?x1536xbf16>, tensor<?x256xbf16>, tensor<?x256xbf16>, tensor<4x4xf32>, tensor<8x4xf32>) {
+  // CHECK: graph.split %{{.+}} axis 1 sizes [1536, 256, 256] : tensor<?x2048xbf16> -> tensor<?x1536xbf16>, tensor<?x256xbf16>, tensor<?x256xbf16>
+  %q, %k, %v = graph.split %x axis 1 sizes [1536, 256, 256] : tensor<?x2048xbf16> -> tensor<?x1536xbf16>, tensor<?x256xbf16>, tensor<?x256xbf16>
+  // CHECK: graph.split %{{.+}} axis 0 sizes [4, 8] : tensor<12x4xf32> -> tensor<4x4xf32>, tensor<8x4xf32>
+  %a, %b = graph.split %w axis 0 sizes [4, 8] : tensor<12x4xf32> -> tensor<4x4xf32>, tensor<8x4xf32>
+  return %q, %k, %v, %a, %b : tensor<?x1536xbf16>, tensor<?x256xbf16>, tensor<?x256xbf16>, tensor<4x4xf32>, tensor<8x4xf32>
+}

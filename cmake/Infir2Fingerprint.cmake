@@ -11,7 +11,7 @@
 
 file(GLOB_RECURSE files RELATIVE ${ROOT}
   ${ROOT}/compiler/* ${ROOT}/dialects/* ${ROOT}/frontends/* ${ROOT}/models/*)
-list(APPEND files runtime/artifact/schema.h)
+list(APPEND files runtime/artifact/schema.h runtime/kernels/prelude.h)
 list(SORT files)
 set(all "")
 foreach(f ${files})

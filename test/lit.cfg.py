@@ -18,5 +18,5 @@ config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["infir2-opt", "infir2-demo", "infir2c"], [config.infir2_tools_dir]
+    ["infir2-opt", "infir2-translate", "infir2-demo", "infir2c"], [config.infir2_tools_dir]
 )

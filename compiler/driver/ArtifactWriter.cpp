@@ -10,9 +10,11 @@
 #include "compiler/driver/ArtifactWriter.h"
 
 #include <cmath>
+#include <set>
 
 #include "dialects/fp8/IR/Fp8Dialect.h"
 #include "dialects/graph/IR/GraphOps.h"
+#include "dialects/kernel/IR/KernelOps.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -131,9 +133,57 @@ bool runtimeExecutes(Operation *op) {
   return false;
 }
 
+Json dimJson(const codegen::Dim &d) {
+  if (d.rowsDiv == 0)
+    return d.value;
+  return d.rowsDiv == 1 ? Json("T") : Json("T/" + std::to_string(d.rowsDiv));
+}
+
+Json kernelJson(const codegen::GeneratedKernel &k,
+                const std::vector<KernelResources> *resources) {
+  Json ops = Json::array(), shapes = Json::array();
+  for (const std::string &o : k.ops)
+    ops.push_back(o);
+  for (const std::vector<codegen::Dim> &shape : k.resultShapes) {
+    Json dims = Json::array();
+    for (const codegen::Dim &d : shape)
+      dims.push_back(dimJson(d));
+    shapes.push_back(dims);
+  }
+  Json j = {
+      {"name", k.name},
+      {"label", k.label},
+      {"ops", ops},
+      {"schedule", kernel::stringifySchedule(k.schedule).str()},
+      {"inputs", k.numInputs},
+      {"block_threads", k.blockThreads},
+      {"rows_per_block", k.rowsPerBlock},
+      {"col_blocks", k.colBlocks},
+      {"rows",
+       {{"static", k.staticRows}, {"input", k.rowsInput}, {"dim", k.rowsDim}}},
+      {"smem_bytes", k.smemBytes},
+      {"workspace", k.needsWorkspace},
+      {"workspace_per_block", k.workspacePerBlock},
+      {"result_shapes", shapes},
+      {"bytes_per_row", k.bytesPerRow},
+      {"static_bytes", k.staticBytes}};
+  if (resources) {
+    Json res = Json::object();
+    for (const KernelResources &r : *resources)
+      res[r.arch] = {{"registers", r.registers},
+                     {"stack_bytes", r.stackBytes},
+                     {"spill_stores", r.spillStores},
+                     {"spill_loads", r.spillLoads},
+                     {"static_smem", r.staticSmem}};
+    j["resources"] = res;
+  }
+  return j;
+}
+
 class Writer {
 public:
-  explicit Writer(const ArtifactInfo &info) : info_(info) {}
+  Writer(const ArtifactInfo &info, const KernelTable &kernels)
+      : info_(info), kernels_(kernels) {}
 
   LogicalResult addEntry(func::FuncOp fn) {
     if (!fn.getBody().hasOneBlock())
@@ -176,6 +226,12 @@ public:
 
     index = 0;
     for (Operation &op : body.without_terminator()) {
+      if (auto fused = dyn_cast<kernel::FusedOp>(op)) {
+        if (failed(addKernelStep(fused, lastUse, returned, index, steps)))
+          return failure();
+        ++index;
+        continue;
+      }
       if (!runtimeExecutes(&op))
         return op.emitOpError()
                << "has no runtime implementation; the artifact can hold "
@@ -224,6 +280,41 @@ public:
     return success();
   }
 
+  LogicalResult addKernelStep(kernel::FusedOp op,
+                              const llvm::DenseMap<Value, int64_t> &lastUse,
+                              const llvm::DenseSet<Value> &returned,
+                              int64_t index, Json &steps) {
+    auto it = kernels_.byOp.find(op);
+    if (it == kernels_.byOp.end())
+      return op.emitOpError() << "has no generated kernel";
+    const codegen::GeneratedKernel &k = kernels_.kernels[it->second];
+    usedKernels_.insert(k.name);
+    Json operands = Json::array(), results = Json::array(),
+         dead = Json::array();
+    for (Value v : op.getOperands())
+      operands.push_back(ids_.lookup(v));
+    for (Value v : op.getResults()) {
+      std::optional<int64_t> id = define(v, op.getOperation());
+      if (!id)
+        return failure();
+      results.push_back(*id);
+      if (!lastUse.count(v) && !returned.count(v))
+        dead.push_back(*id);
+    }
+    for (Value v : op.getOperands())
+      if (lastUse.lookup(v) == index && !returned.count(v) &&
+          !isa<BlockArgument>(v) && freed_.insert(v).second)
+        dead.push_back(ids_.lookup(v));
+    Json step = {{"kind", "kernel"}, {"kernel", k.name}};
+    if (auto name = dyn_cast<NameLoc>(op.getLoc()))
+      step["name"] = name.getName().str();
+    step["operands"] = operands;
+    step["results"] = results;
+    step["free"] = dead;
+    steps.push_back(std::move(step));
+    return success();
+  }
+
   std::string dump() const {
     Json manifest = {{"schema", ::infir2::artifact::kSchemaName},
                      {"version", ::infir2::artifact::kSchemaVersion},
@@ -236,6 +327,18 @@ public:
                        {"key", info_.key}}},
                      {"buffers", buffers_},
                      {"entry_points", entries_}};
+    if (!usedKernels_.empty()) {
+      Json list = Json::array();
+      std::set<std::string> listed;
+      for (const codegen::GeneratedKernel &k : kernels_.kernels) {
+        if (!usedKernels_.count(k.name) || !listed.insert(k.name).second)
+          continue;
+        auto res = kernels_.resources.find(k.name);
+        list.push_back(kernelJson(
+            k, res == kernels_.resources.end() ? nullptr : &res->second));
+      }
+      manifest["kernels"] = {{"source", kernels_.source}, {"list", list}};
+    }
     return manifest.dump(1) + "\n";
   }
 
@@ -259,6 +362,8 @@ private:
   }
 
   const ArtifactInfo &info_;
+  const KernelTable &kernels_;
+  std::set<std::string> usedKernels_;
   llvm::DenseMap<Value, int64_t> ids_;
   llvm::DenseSet<Value> freed_;
   Json buffers_ = Json::array();
@@ -266,9 +371,28 @@ private:
 };
 } // namespace
 
+FailureOr<KernelTable> generateKernels(ModuleOp module) {
+  KernelTable table;
+  table.source = "kernels/kernels.cu";
+  std::map<std::string, size_t> byName;
+  WalkResult r = module.walk([&](kernel::FusedOp op) {
+    FailureOr<codegen::GeneratedKernel> k = codegen::generateKernel(op);
+    if (failed(k))
+      return WalkResult::interrupt();
+    auto [it, fresh] = byName.emplace(k->name, table.kernels.size());
+    if (fresh)
+      table.kernels.push_back(std::move(*k));
+    table.byOp[op] = it->second;
+    return WalkResult::advance();
+  });
+  if (r.wasInterrupted())
+    return failure();
+  return table;
+}
+
 LogicalResult writeManifest(ModuleOp module, const ArtifactInfo &info,
-                            std::string &json) {
-  Writer writer(info);
+                            const KernelTable &kernels, std::string &json) {
+  Writer writer(info, kernels);
   for (auto fn : module.getOps<func::FuncOp>())
     if (fn.isPublic() && failed(writer.addEntry(fn)))
       return failure();

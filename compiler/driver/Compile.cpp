@@ -21,6 +21,7 @@
 #include "compiler/driver/Pipeline.h"
 #include "dialects/fp8/IR/Fp8Ops.h"
 #include "dialects/graph/IR/GraphOps.h"
+#include "dialects/kernel/IR/KernelOps.h"
 #include "frontends/hf/Qwen2Config.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -31,6 +32,11 @@
 #include "models/qwen2/Qwen2Model.h"
 #include "nlohmann/json.hpp"
 #include "runtime/artifact/schema.h"
+#include "runtime/base/build_config.h"
+#include "runtime/kernels/prelude_text.h"
+#if INFIR2_CUDA_ENABLED
+#include "runtime/cuda/nvrtc_compiler.h"
+#endif
 #include "llvm/Support/raw_ostream.h"
 
 namespace infir2 {
@@ -44,12 +50,51 @@ uint64_t fnv1a64(const std::string &s) {
   return h;
 }
 
+/// The GPU architecture of a "cuda:<arch>" target, "" for cpu.
+std::string cudaArch(const std::string &target) {
+  return target.rfind("cuda:", 0) == 0 ? target.substr(5) : "";
+}
+
 absl::Status checkOptions(const CompileOptions &options) {
-  if (options.target != "cpu")
+  const std::string arch = cudaArch(options.target);
+  if (options.target != "cpu" && (arch.rfind("sm_", 0) != 0 || arch.size() < 5))
+    return absl::InvalidArgumentError(absl::StrCat(
+        "target '", options.target,
+        "' is not cpu or cuda:<arch> with a real architecture (e.g. "
+        "cuda:sm_90a)"));
+  if (!arch.empty() && !fusionEnabled(options))
     return absl::InvalidArgumentError(
-        absl::StrCat("target '", options.target,
-                     "' is not supported yet; the targets are: cpu"));
+        "a cuda target runs generated kernels only; it needs --fusion");
   return absl::OkStatus();
+}
+
+/// NVRTC's compilation of a translation unit of generated kernels for
+/// |arch|: the cubin and each kernel's resources.
+absl::StatusOr<std::string> compileForGpu(const std::string &tu,
+                                          const std::string &arch,
+                                          mlir::infir2::KernelTable &table) {
+#if INFIR2_CUDA_ENABLED
+  cuda::NvrtcOptions o;
+  o.arch = arch;
+  o.fmad = false;
+  o.resourceUsage = true;
+  o.headers.push_back({kernels::kPreludeName, kernels::preludeText()});
+  absl::StatusOr<cuda::NvrtcResult> r =
+      cuda::compileToCubin(tu, "kernels.cu", o);
+  if (!r.ok())
+    return r.status();
+  for (const auto &[name, u] : r->usage)
+    table.resources[name].push_back({arch, u.registers, u.stackBytes,
+                                     u.spillStores, u.spillLoads,
+                                     u.staticSmem});
+  return r->cubin;
+#else
+  (void)tu;
+  (void)table;
+  return absl::FailedPreconditionError(absl::StrCat(
+      "target cuda:", arch,
+      " needs NVRTC; this infir2c was built without the CUDA Toolkit"));
+#endif
 }
 
 /// A module holding the model's forward function, with the MLIR diagnostics
@@ -100,6 +145,24 @@ absl::Status withDiagnostics(mlir::MLIRContext &ctx, const std::string &what,
   if (mlir::succeeded(fn()))
     return absl::OkStatus();
   return absl::InternalError(absl::StrCat(what, " failed", messages));
+}
+
+/// The generated kernels of |module|, with the code generator's
+/// diagnostics in the error.
+absl::StatusOr<mlir::infir2::KernelTable> kernelsOf(mlir::MLIRContext &ctx,
+                                                    mlir::ModuleOp module) {
+  mlir::infir2::KernelTable table;
+  absl::Status s = withDiagnostics(ctx, "generating the kernels", [&] {
+    mlir::FailureOr<mlir::infir2::KernelTable> t =
+        mlir::infir2::generateKernels(module);
+    if (mlir::failed(t))
+      return mlir::failure();
+    table = std::move(*t);
+    return mlir::success();
+  });
+  if (!s.ok())
+    return s;
+  return table;
 }
 
 std::string print(mlir::ModuleOp module) {
@@ -157,6 +220,10 @@ absl::StatusOr<fs::path> checkOutputDir(const std::string &outDir) {
 }
 } // namespace
 
+bool fusionEnabled(const CompileOptions &options) {
+  return options.fusion.value_or(options.target != "cpu");
+}
+
 const char *precisionName(Precision precision) {
   switch (precision) {
   case Precision::kFp32:
@@ -193,7 +260,8 @@ absl::StatusOr<std::string> artifactKey(const CompileOptions &options) {
   std::string text = absl::StrCat(
       config->canonical(), "|precision=", precisionName(options.precision),
       "|target=", options.target, "|logits=", options.withLogits ? 1 : 0,
-      "|gradients=", options.withGradients ? 1 : 0, "|infir2=", INFIR2_VERSION,
+      "|gradients=", options.withGradients ? 1 : 0,
+      "|fusion=", fusionEnabled(options) ? 1 : 0, "|infir2=", INFIR2_VERSION,
       "|compiler=", INFIR2_COMPILER_FINGERPRINT,
       "|schema=", artifact::kSchemaVersion);
   return absl::StrFormat("%016x", fnv1a64(text));
@@ -223,7 +291,8 @@ buildAndRun(const CompileOptions &options, mlir::infir2::PipelineStop stop) {
   mlir::ModuleOp module = *(*built)->module;
   mlir::PassManager pm(&(*built)->context);
   mlir::infir2::buildArtifactPipeline(pm, options.withGradients,
-                                      usesFp8(options.precision), stop);
+                                      usesFp8(options.precision), stop,
+                                      fusionEnabled(options));
   if (options.usePassManagerCLOptions &&
       mlir::failed(mlir::applyPassManagerCLOptions(pm)))
     return absl::InvalidArgumentError("bad pass manager options");
@@ -280,15 +349,27 @@ absl::StatusOr<std::string> emitStage(const CompileOptions &options,
       return absl::InvalidArgumentError(
           "--emit fp8 shows the FP8 lowering; it needs --precision fp8");
     stop = PipelineStop::kFp8;
+  } else if (stage == "fused" || stage == "cuda") {
+    stop = PipelineStop::kAll;
+    o.fusion = true;
   } else if (stage == "artifact") {
     stop = PipelineStop::kAll;
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--emit ", stage, " is not one of: graph, autodiff, fp8, artifact"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--emit ", stage,
+                     " is not one of: graph, autodiff, fp8, fused, cuda, "
+                     "artifact"));
   }
   absl::StatusOr<std::unique_ptr<Built>> built = buildAndRun(o, stop);
   if (!built.ok())
     return built.status();
+  if (stage == "cuda") {
+    absl::StatusOr<mlir::infir2::KernelTable> table =
+        kernelsOf((*built)->context, *(*built)->module);
+    if (!table.ok())
+      return table.status();
+    return mlir::infir2::codegen::kernelsTranslationUnit(table->kernels);
+  }
   return print(*(*built)->module);
 }
 
@@ -380,6 +461,61 @@ absl::StatusOr<std::string> gemmReport(const CompileOptions &options) {
                     "rhs tiles |\n| --- | --- | --- | --- | --- | --- |\n",
                     rows);
   });
+  if (!fusionEnabled(options))
+    return out;
+  // The generated kernels, by function: each distinct kernel once, with
+  // how often the function launches it.
+  absl::StatusOr<mlir::infir2::KernelTable> generated =
+      kernelsOf((*built)->context, *(*built)->module);
+  if (!generated.ok())
+    return generated.status();
+  mlir::infir2::KernelTable &table = *generated;
+  const std::string arch = cudaArch(options.target);
+  if (!arch.empty()) {
+    absl::StatusOr<std::string> cubin = compileForGpu(
+        mlir::infir2::codegen::kernelsTranslationUnit(table.kernels), arch,
+        table);
+    if (!cubin.ok())
+      return cubin.status();
+  }
+  (*built)->module->walk([&](mlir::func::FuncOp fn) {
+    std::vector<size_t> order;
+    std::map<size_t, int> launches;
+    fn.walk([&](mlir::infir2::kernel::FusedOp op) {
+      size_t k = table.byOp.lookup(op);
+      if (launches[k]++ == 0)
+        order.push_back(k);
+    });
+    int total = 0;
+    for (auto &[k, n] : launches)
+      total += n;
+    absl::StrAppend(&out, "\n@", fn.getSymName().str(), ": ", total,
+                    " kernel launches, ", order.size(), " distinct kernels",
+                    arch.empty() ? "" : absl::StrCat(" (NVRTC, ", arch, ")"),
+                    "\n| kernel | launches | ops fused | schedule | bytes per "
+                    "token | bytes per launch | registers | stack / spill "
+                    "bytes |\n| --- | --- | --- | --- | --- | --- | --- | --- "
+                    "|\n");
+    for (size_t k : order) {
+      const mlir::infir2::codegen::GeneratedKernel &g = table.kernels[k];
+      std::string regs = "-", spills = "-";
+      if (auto it = table.resources.find(g.name);
+          it != table.resources.end() && !it->second.empty()) {
+        const mlir::infir2::KernelResources &r = it->second.front();
+        regs = std::to_string(r.registers);
+        spills =
+            absl::StrCat(r.stackBytes, " / ", r.spillStores, "+", r.spillLoads);
+      }
+      std::string ops;
+      for (const std::string &o : g.ops)
+        absl::StrAppend(&ops, ops.empty() ? "" : " ",
+                        o.substr(o.find('.') + 1));
+      absl::StrAppend(&out, "| ", g.name, " | ", launches[k], " | ", ops, " | ",
+                      mlir::infir2::kernel::stringifySchedule(g.schedule).str(),
+                      " | ", g.bytesPerRow, " | ", g.staticBytes, " | ", regs,
+                      " | ", spills, " |\n");
+    }
+  });
   return out;
 }
 
@@ -421,8 +557,9 @@ absl::Status compileArtifact(const CompileOptions &options,
     return fail(s);
 
   mlir::PassManager pm(&built.context);
-  mlir::infir2::buildArtifactPipeline(pm, options.withGradients,
-                                      usesFp8(options.precision));
+  mlir::infir2::buildArtifactPipeline(
+      pm, options.withGradients, usesFp8(options.precision),
+      mlir::infir2::PipelineStop::kAll, fusionEnabled(options));
   // --mlir-print-ir-after-all and friends, when the tool registered them.
   if (options.usePassManagerCLOptions &&
       mlir::failed(mlir::applyPassManagerCLOptions(pm)))
@@ -436,13 +573,40 @@ absl::Status compileArtifact(const CompileOptions &options,
       !s.ok())
     return fail(s);
 
+  // The generated kernels: kernels/kernels.cu, and for a GPU target the
+  // cubin NVRTC makes of it with each kernel's resources.
+  absl::StatusOr<mlir::infir2::KernelTable> generated =
+      kernelsOf(built.context, module);
+  if (!generated.ok())
+    return fail(generated.status());
+  mlir::infir2::KernelTable &table = *generated;
+  if (!table.kernels.empty()) {
+    const std::string tu =
+        mlir::infir2::codegen::kernelsTranslationUnit(table.kernels);
+    fs::create_directories(tmp / "kernels", ec);
+    if (absl::Status s = writeFile(tmp / "kernels" / "kernels.cu", tu); !s.ok())
+      return fail(s);
+    if (const std::string arch = cudaArch(options.target); !arch.empty()) {
+      absl::StatusOr<std::string> cubin = compileForGpu(tu, arch, table);
+      if (!cubin.ok())
+        return fail(cubin.status());
+      std::ofstream bin(tmp / "kernels" / (arch + ".cubin"), std::ios::binary);
+      bin.write(cubin->data(), static_cast<std::streamsize>(cubin->size()));
+      bin.close();
+      if (!bin)
+        return fail(absl::InternalError(
+            absl::StrCat("cannot write the cubin into ", tmp.string())));
+    }
+  }
   mlir::infir2::ArtifactInfo info{options.target,
                                   precisionName(options.precision), "qwen2",
                                   built.config.canonical(), *key};
   std::string manifest;
   if (absl::Status s = withDiagnostics(
           built.context, "writing the artifact manifest",
-          [&] { return mlir::infir2::writeManifest(module, info, manifest); });
+          [&] {
+            return mlir::infir2::writeManifest(module, info, table, manifest);
+          });
       !s.ok())
     return fail(s);
   if (absl::Status s = writeFile(tmp / "manifest.json", manifest); !s.ok())

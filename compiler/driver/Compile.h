@@ -11,6 +11,7 @@
 #ifndef INFIR2_COMPILER_COMPILE_H
 #define INFIR2_COMPILER_COMPILE_H
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -29,6 +30,11 @@ enum class Precision {
   kFp8Fp32,
 };
 
+struct CompileOptions;
+/// Whether the compilation generates fused kernels (CompileOptions::fusion
+/// resolved for the target).
+bool fusionEnabled(const CompileOptions &options);
+
 /// Whether |precision| puts the FP8 recipe on the decoder linears.
 inline bool usesFp8(Precision precision) {
   return precision == Precision::kFp8 || precision == Precision::kFp8Fp32;
@@ -43,8 +49,16 @@ struct CompileOptions {
   /// run time, not compiled in).
   std::string modelDir;
   Precision precision = Precision::kFp32;
-  /// Execution target; "cpu" is the only one so far.
+  /// Execution target: "cpu", or "cuda:<arch>" (e.g. cuda:sm_90a), whose
+  /// kernels NVRTC compiles to a cubin when the artifact is written.
   std::string target = "cpu";
+  /// Group everything but the library ops (GEMMs, attention, embedding)
+  /// into generated kernels (kernel-fuse + the CUDA C++ code generator);
+  /// off: one runtime op per graph op (the CPU backend's reference
+  /// kernels). Unset: on for GPU targets, which need it, off for the CPU,
+  /// where the hand-vectorized reference kernels are faster than the
+  /// generated code compiled for the host (docs/codegen.md).
+  std::optional<bool> fusion;
   /// Whether the forward entry point returns the logits [T, V] besides the
   /// loss (training does not need them).
   bool withLogits = true;
@@ -74,14 +88,17 @@ absl::StatusOr<std::string> emitGraph(const CompileOptions &options);
 /// The IR after a stage of the pipeline, as text: "graph" (the model, as
 /// emitGraph), "autodiff" (after fp8-annotate and graph-autodiff: the
 /// gradient function added), "fp8" (after fp8-lower; needs --precision
-/// fp8) or "artifact" (the whole pipeline, as the artifact's
-/// ir/01-pipeline.mlir).
+/// fp8), "fused" (after kernel-fuse), "artifact" (the whole pipeline, as the
+/// artifact's ir/01-pipeline.mlir) or "cuda" (the generated kernels'
+/// CUDA C++, as the artifact's kernels/kernels.cu).
 absl::StatusOr<std::string> emitStage(const CompileOptions &options,
                                       const std::string &stage);
 
 /// A table of every GEMM of the compiled functions (name, forward / dgrad /
-/// wgrad, M x N x K, precision, operand layouts), and the ops that stay in
-/// high precision around them.
+/// wgrad, M x N x K, precision, operand layouts) and the ops that stay in
+/// high precision around them; with fusion, a table of every generated
+/// kernel (ops fused, bytes moved per token and per launch, and for a cuda
+/// target the registers, stack and spills NVRTC reports).
 absl::StatusOr<std::string> gemmReport(const CompileOptions &options);
 } // namespace infir2
 

@@ -8,11 +8,12 @@
 
 #include "dialects/fp8/Transforms/Passes.h"
 #include "dialects/graph/Transforms/Passes.h"
+#include "dialects/kernel/Transforms/Passes.h"
 #include "mlir/Transforms/Passes.h"
 
 namespace mlir::infir2 {
 void buildArtifactPipeline(OpPassManager &pm, bool gradients, bool fp8,
-                           PipelineStop stop) {
+                           PipelineStop stop, bool fusion) {
   // The recipe goes on before differentiation, so the gradient GEMMs of an
   // FP8 linear inherit it; the lowering sees forward and backward together
   // and quantizes each tensor once for both.
@@ -36,5 +37,7 @@ void buildArtifactPipeline(OpPassManager &pm, bool gradients, bool fp8,
     return;
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (fusion)
+    pm.addNestedPass<func::FuncOp>(kernel::createKernelFusePass());
 }
 } // namespace mlir::infir2

@@ -15,12 +15,14 @@ namespace mlir::infir2 {
 /// linears; with |gradients|, graph-autodiff adds `forward_grad`; with
 /// |fp8|, fp8-lower then turns every annotated GEMM (forward, dgrad, wgrad)
 /// into fp8.quantize + fp8.scaled_matmul; canonicalization (the graph
-/// folders) and CSE clean up. Later stages (fusion) insert themselves here.
+/// folders) and CSE clean up; with |fusion|, kernel-fuse groups everything
+/// but the library ops into kernel.fused regions.
 /// Where the pipeline may stop early (infir2c --emit autodiff|fp8).
 enum class PipelineStop { kAutodiff, kFp8, kAll };
 void buildArtifactPipeline(OpPassManager &pm, bool gradients = false,
                            bool fp8 = false,
-                           PipelineStop stop = PipelineStop::kAll);
+                           PipelineStop stop = PipelineStop::kAll,
+                           bool fusion = false);
 } // namespace mlir::infir2
 
 #endif // INFIR2_COMPILER_PIPELINE_H

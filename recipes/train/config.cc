@@ -166,6 +166,7 @@ loadTrainRecipe(const std::string &path,
   r.get(model, "model", "init", init);
   r.get(model, "model", "init_std", out.initStd);
   r.get(model, "model", "precision", out.precision);
+  r.get(model, "model", "fusion", out.fusion);
   r.checkUnknown(model, "model");
   if (r.status().ok()) {
     if (init == "random")

@@ -45,6 +45,9 @@ struct TrainRecipe {
   bool randomInit = false;
   double initStd = 0.02;
   std::string precision = "bf16"; ///< fp32 | bf16
+  /// Generated (fused) kernels for everything but the library ops (on the
+  /// CPU off by default: its reference kernels are faster).
+  bool fusion = false;
 
   data::DataRecipe data;
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -216,6 +217,112 @@ absl::StatusOr<Manifest> parseManifest(const std::string &text,
   }
   const int64_t numBuffers = static_cast<int64_t>(m.buffers.size());
 
+  // Generated kernels (absent when nothing was fused).
+  std::map<std::string, int64_t> kernelIndex;
+  if (root.contains("kernels") && r.object(root["kernels"], "kernels")) {
+    const json &kj = root["kernels"];
+    m.kernelSource = r.str(kj, "kernels", "source");
+    if (r.ok() && (m.kernelSource.empty() || m.kernelSource[0] == '/' ||
+                   m.kernelSource.find("..") != std::string::npos))
+      r.fail("kernels.source", "must be a path inside the artifact");
+    const json *list = r.array(kj, "kernels", "list");
+    for (size_t i = 0; list && i < list->size() && r.ok(); ++i) {
+      std::string path = absl::StrCat("kernels.list[", i, "]");
+      const json &k = (*list)[i];
+      if (!r.object(k, path))
+        break;
+      Kernel kern;
+      kern.name = r.str(k, path, "name");
+      kern.label = r.str(k, path, "label");
+      kern.schedule = r.str(k, path, "schedule");
+      if (r.ok() && kern.schedule != "rows" && kern.schedule != "row_tiles" &&
+          kern.schedule != "blocks")
+        r.fail(path + ".schedule",
+               absl::StrCat("'", kern.schedule,
+                            "' is not rows, row_tiles or blocks"));
+      if (const json *ops = r.array(k, path, "ops"))
+        for (size_t j = 0; j < ops->size() && r.ok(); ++j) {
+          if (!(*ops)[j].is_string())
+            r.fail(absl::StrCat(path, ".ops[", j, "]"), "expected a string");
+          else
+            kern.ops.push_back((*ops)[j].get<std::string>());
+        }
+      kern.inputs = r.integer(k, path, "inputs");
+      kern.blockThreads = r.integer(k, path, "block_threads");
+      kern.rowsPerBlock = r.integer(k, path, "rows_per_block");
+      kern.colBlocks = r.integer(k, path, "col_blocks");
+      kern.smemBytes = r.integer(k, path, "smem_bytes");
+      kern.workspacePerBlock = r.integer(k, path, "workspace_per_block");
+      kern.bytesPerRow = r.integer(k, path, "bytes_per_row");
+      kern.staticBytes = r.integer(k, path, "static_bytes");
+      if (const json *ws = r.field(k, path, "workspace"); ws && r.ok()) {
+        if (!ws->is_boolean())
+          r.fail(path + ".workspace", "expected a bool");
+        else
+          kern.workspace = ws->get<bool>();
+      }
+      if (const json *rows = r.field(k, path, "rows");
+          rows && r.object(*rows, path + ".rows")) {
+        kern.staticRows = r.integer(*rows, path + ".rows", "static");
+        kern.rowsInput = r.integer(*rows, path + ".rows", "input");
+        kern.rowsDim = r.integer(*rows, path + ".rows", "dim");
+      }
+      if (r.ok() &&
+          (kern.blockThreads < 1 || kern.blockThreads > 1024 ||
+           kern.rowsPerBlock < 1 || kern.colBlocks < 1 || kern.smemBytes < 0 ||
+           kern.workspacePerBlock < 0 || kern.inputs < 0 ||
+           (kern.staticRows < 0 &&
+            (kern.rowsInput < 0 || kern.rowsInput >= kern.inputs ||
+             kern.rowsDim < 0))))
+        r.fail(path, "launch fields out of range (threads 1..1024, rows from "
+                     "a static count or an input dimension)");
+      if (const json *shapes = r.array(k, path, "result_shapes"))
+        for (size_t j = 0; j < shapes->size() && r.ok(); ++j) {
+          std::string spath = absl::StrCat(path, ".result_shapes[", j, "]");
+          if (!(*shapes)[j].is_array()) {
+            r.fail(spath, "expected an array");
+            break;
+          }
+          std::vector<KernelDim> dims;
+          for (const json &d : (*shapes)[j]) {
+            KernelDim dim;
+            if (d.is_number_integer() && d.get<int64_t>() >= 0)
+              dim.value = d.get<int64_t>();
+            else if (d == "T")
+              dim.rowsDiv = 1;
+            else if (d.is_string() &&
+                     d.get<std::string>().rfind("T/", 0) == 0 &&
+                     std::atoll(d.get<std::string>().c_str() + 2) > 0)
+              dim.rowsDiv = std::atoll(d.get<std::string>().c_str() + 2);
+            else
+              r.fail(spath, "dimensions are sizes >= 0, \"T\" or \"T/<n>\"");
+            dims.push_back(dim);
+          }
+          kern.resultShapes.push_back(std::move(dims));
+        }
+      if (r.ok() && k.contains("resources")) {
+        const json &res = k["resources"];
+        if (r.object(res, path + ".resources"))
+          for (auto it = res.begin(); it != res.end() && r.ok(); ++it) {
+            std::string rpath = absl::StrCat(path, ".resources.", it.key());
+            if (!r.object(it.value(), rpath))
+              break;
+            KernelResources kr;
+            kr.arch = it.key();
+            kr.registers = r.integer(it.value(), rpath, "registers");
+            kr.stackBytes = r.integer(it.value(), rpath, "stack_bytes");
+            kr.spillStores = r.integer(it.value(), rpath, "spill_stores");
+            kr.spillLoads = r.integer(it.value(), rpath, "spill_loads");
+            kr.staticSmem = r.integer(it.value(), rpath, "static_smem");
+            kern.resources.push_back(kr);
+          }
+      }
+      if (r.ok() && !kernelIndex.emplace(kern.name, m.kernels.size()).second)
+        r.fail(path + ".name", absl::StrCat("kernel '", kern.name, "' twice"));
+      m.kernels.push_back(std::move(kern));
+    }
+  }
+
   const json *entries = r.array(root, "manifest", "entry_points");
   for (size_t e = 0; entries && e < entries->size() && r.ok(); ++e) {
     const std::string epath = absl::StrCat("entry_points[", e, "]");
@@ -299,12 +406,23 @@ absl::StatusOr<Manifest> parseManifest(const std::string &text,
           break;
         Step s;
         s.kind = r.str(sj, path, "kind");
-        if (r.ok() && s.kind != "op")
+        if (r.ok() && s.kind != "op" && s.kind != "kernel")
           r.fail(path + ".kind",
                  absl::StrCat("step kind '", s.kind,
                               "' is unknown to this runtime (schema version ",
-                              kSchemaVersion, " has: op)"));
-        s.op = r.str(sj, path, "op");
+                              kSchemaVersion, " has: op, kernel)"));
+        if (s.kind == "kernel") {
+          std::string name = r.str(sj, path, "kernel");
+          auto it = kernelIndex.find(name);
+          if (r.ok() && it == kernelIndex.end())
+            r.fail(path + ".kernel",
+                   absl::StrCat("no kernel '", name, "' in kernels.list"));
+          if (r.ok())
+            s.kernel = it->second;
+          s.op = "kernel " + name;
+        } else {
+          s.op = r.str(sj, path, "op");
+        }
         if (r.ok() && sj.contains("name")) {
           if (!sj["name"].is_string())
             r.fail(path + ".name", "expected a string");
@@ -318,6 +436,29 @@ absl::StatusOr<Manifest> parseManifest(const std::string &text,
           use(id, path + ".operands");
         for (int64_t id : s.results)
           define(id, path + ".results");
+        if (r.ok() && s.kernel >= 0) {
+          const Kernel &k = m.kernels[s.kernel];
+          if (static_cast<int64_t>(s.operands.size()) != k.inputs ||
+              s.results.size() != k.resultShapes.size())
+            r.fail(path,
+                   absl::StrCat("kernel '", k.name, "' takes ", k.inputs,
+                                " operands and makes ", k.resultShapes.size(),
+                                " results, not ", s.operands.size(), " and ",
+                                s.results.size()));
+          for (size_t j = 0; j < s.results.size() && r.ok(); ++j) {
+            const std::vector<int64_t> &shape = m.buffers[s.results[j]].shape;
+            const std::vector<KernelDim> &dims = k.resultShapes[j];
+            bool fits = shape.size() == dims.size();
+            for (size_t d = 0; fits && d < dims.size(); ++d)
+              fits =
+                  dims[d].rowsDiv ? shape[d] == -1 : shape[d] == dims[d].value;
+            if (!fits)
+              r.fail(absl::StrCat(path, ".results[", j, "]"),
+                     absl::StrCat("buffer ", s.results[j],
+                                  " does not have the shape kernel '", k.name,
+                                  "' makes"));
+          }
+        }
         for (int64_t id : s.free) {
           use(id, path + ".free");
           if (r.ok() && external[id])
@@ -327,6 +468,10 @@ absl::StatusOr<Manifest> parseManifest(const std::string &text,
                                 "caller owns"));
           if (r.ok())
             freedAt[id] = path;
+        }
+        if (s.kind == "kernel") {
+          ep.steps.push_back(std::move(s));
+          continue;
         }
         if (const json *attrs = r.field(sj, path, "attrs");
             attrs && r.object(*attrs, path + ".attrs")) {
@@ -370,6 +515,9 @@ absl::StatusOr<Manifest> loadManifest(const std::string &dir) {
         " an artifact directory (written by infir2c --emit artifact)?"));
   std::ostringstream text;
   text << in.rdbuf();
-  return parseManifest(text.str(), path);
+  absl::StatusOr<Manifest> m = parseManifest(text.str(), path);
+  if (m.ok())
+    m->dir = dir;
+  return m;
 }
 } // namespace infir2::artifact

@@ -39,20 +39,55 @@ struct Splat {
 using AttrValue = std::variant<double, int64_t, bool, std::string,
                                std::vector<int64_t>, Splat>;
 
-/// One step of an entry point. Schema version 1 has one kind, "op": run the
-/// named graph-dialect op. Later versions add kernel launches, library calls
-/// and collectives (docs/artifact.md); this runtime rejects kinds it does
-/// not know rather than skip them.
+/// One step of an entry point: "op" runs the named graph-dialect op,
+/// "kernel" launches a generated kernel (docs/artifact.md). This runtime
+/// rejects kinds it does not know rather than skip them.
 struct Step {
-  std::string kind; ///< "op"
-  std::string op;   ///< e.g. "graph.linear"
-  std::string name; ///< where the op came from (e.g. an HF module path)
+  std::string kind;    ///< "op" or "kernel"
+  std::string op;      ///< e.g. "graph.linear" (op steps)
+  int64_t kernel = -1; ///< index into Manifest::kernels (kernel steps)
+  std::string name;    ///< where the op came from (e.g. an HF module path)
   std::vector<int64_t> operands, results;
   std::map<std::string, AttrValue> attrs;
   /// Buffers whose last reader is this step: their memory can be released.
   std::vector<int64_t> free;
 
   const AttrValue *attr(const std::string &key) const;
+};
+
+/// A dimension of a kernel result: |value|, or the kernel's row count T
+/// divided by |rowsDiv| and rounded up when rowsDiv > 0.
+struct KernelDim {
+  int64_t value = 0;
+  int64_t rowsDiv = 0;
+};
+
+/// What NVRTC's ptxas reported for a kernel on one architecture.
+struct KernelResources {
+  std::string arch;
+  int64_t registers = 0, stackBytes = 0, spillStores = 0, spillLoads = 0;
+  int64_t staticSmem = 0;
+};
+
+/// A generated kernel of kernels/kernels.cu and how to launch it.
+struct Kernel {
+  std::string name;     ///< the C symbol
+  std::string label;    ///< the fused region's name ("add_rms_norm_quantize")
+  std::string schedule; ///< "rows", "row_tiles" or "blocks"
+  std::vector<std::string> ops;
+  int64_t inputs = 0;       ///< operands of its steps
+  int64_t blockThreads = 0; ///< GPU threads per block
+  int64_t rowsPerBlock = 1; ///< 1 (rows) or 128
+  int64_t colBlocks = 1;    ///< blocks: 128-column tiles per row tile
+  int64_t staticRows = -1;  ///< the row count when static
+  int64_t rowsInput = -1;   ///< else: the input ...
+  int64_t rowsDim = 0;      ///< ... dimension holding it
+  int64_t smemBytes = 0;    ///< dynamic shared memory per block
+  bool workspace = false;   ///< needs the workspace (errors, column sums)
+  int64_t workspacePerBlock = 0;
+  std::vector<std::vector<KernelDim>> resultShapes;
+  int64_t bytesPerRow = 0, staticBytes = 0;
+  std::vector<KernelResources> resources;
 };
 
 struct Binding {
@@ -81,6 +116,11 @@ struct Manifest {
   std::string modelFamily, modelConfig, modelKey;
   std::vector<Buffer> buffers; ///< indexed by id
   std::vector<EntryPoint> entryPoints;
+  /// Generated kernels and their source (relative to the artifact).
+  std::vector<Kernel> kernels;
+  std::string kernelSource;
+  /// The artifact directory (loadManifest), where kernelSource lies.
+  std::string dir;
 
   const EntryPoint *entryPoint(const std::string &name) const;
 };

@@ -12,7 +12,7 @@
 namespace infir2::artifact {
 inline constexpr const char *kSchemaName = "infir2-artifact";
 /// Bump on any change a runtime of the previous version would misread.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 } // namespace infir2::artifact
 
 #endif // INFIR2_RUNTIME_ARTIFACT_SCHEMA_H_

@@ -17,6 +17,8 @@
 #include "absl/strings/str_format.h"
 #include "runtime/cpu/fp8_kernels.h"
 #include "runtime/cpu/kernels.h"
+#include "runtime/kernels/host_module.h"
+#include "runtime/kernels/launch.h"
 
 namespace infir2::cpu {
 enum class OpKind {
@@ -49,7 +51,12 @@ enum class OpKind {
   kFp8Quantize,
   kFp8Dequantize,
   kFp8ScaledMatmul,
+  kKernel, ///< a generated kernel (kernel steps)
 };
+
+/// Thread blocks a generated kernel gets at most on the CPU: fixed, not
+/// the thread count, so column sums add up in the same order everywhere.
+constexpr int64_t kCpuMaxGrid = 256;
 
 /// A step with its kernel chosen and its attributes read.
 struct PreparedStep {
@@ -69,6 +76,9 @@ struct PreparedStep {
   numerics::Layout layoutB = numerics::Layout::kTile1x128;
   numerics::ScaleMode scaleMode = numerics::ScaleMode::kPow2;
   numerics::ScaleMethod scaleMethod = numerics::ScaleMethod::kTE;
+  // kernel steps
+  const artifact::Kernel *kernel = nullptr;
+  kernels::HostKernelFn fn = nullptr;
 };
 
 namespace {
@@ -339,9 +349,27 @@ Program::create(const artifact::Manifest &manifest, const std::string &entry) {
   p->buffers_ = manifest.buffers;
   p->entry_ = *ep;
   p->params_.resize(p->buffers_.size());
+  p->kernelInfo_ = manifest.kernels;
   for (size_t i = 0; i < p->entry_.steps.size(); ++i) {
     const artifact::Step &s = p->entry_.steps[i];
     const int64_t index = static_cast<int64_t>(i);
+    if (s.kind == "kernel") {
+      if (!p->kernels_) {
+        absl::StatusOr<std::shared_ptr<const kernels::HostModule>> module =
+            kernels::HostModule::load(manifest);
+        if (!module.ok())
+          return module.status();
+        p->kernels_ = *module;
+      }
+      PreparedStep ps;
+      ps.step = &s;
+      ps.index = index;
+      ps.kind = OpKind::kKernel;
+      ps.kernel = &p->kernelInfo_[s.kernel];
+      ps.fn = p->kernels_->find(ps.kernel->name);
+      p->steps_.push_back(std::move(ps));
+      continue;
+    }
     auto it = opTable().find(s.op);
     if (it == opTable().end())
       return absl::UnimplementedError(absl::StrCat(
@@ -600,6 +628,8 @@ Program::execute(const PreparedStep &ps, const std::vector<Tensor> &v) const {
     return swigluGrad(arg(0), arg(1), arg(2));
   case OpKind::kSplit:
     return split(arg(0), ps.integer, ps.list1);
+  case OpKind::kKernel:
+    return launch(ps, v);
   case OpKind::kFp8Quantize:
     return fp8Quantize(arg(0), buffers_[s.results[0]].dtype, ps.layoutA,
                        s.results.size() == 4 ? std::optional(ps.layoutB)
@@ -684,6 +714,49 @@ absl::StatusOr<Tensor> Program::run1(const PreparedStep &ps,
     break;
   }
   return absl::InternalError("unhandled op kind");
+}
+
+absl::StatusOr<std::vector<Tensor>>
+Program::launch(const PreparedStep &ps, const std::vector<Tensor> &v) const {
+  const artifact::Step &s = *ps.step;
+  const artifact::Kernel &k = *ps.kernel;
+  std::vector<std::vector<int64_t>> shapes;
+  for (int64_t id : s.operands)
+    shapes.push_back(v[id].shape());
+  absl::StatusOr<int64_t> rows = kernels::launchRows(k, shapes);
+  if (!rows.ok())
+    return rows.status();
+  // The generated code takes every dynamic size to be the row count.
+  for (size_t i = 0; i < s.operands.size(); ++i) {
+    const std::vector<int64_t> &declared = buffers_[s.operands[i]].shape;
+    for (size_t d = 0; d < declared.size(); ++d)
+      if (declared[d] == -1 && shapes[i][d] != *rows)
+        return absl::InvalidArgumentError(
+            absl::StrCat("operand ", i, " is ", formatShape(shapes[i]),
+                         "; the kernel needs every dynamic size equal to its ",
+                         *rows, " rows"));
+  }
+  std::vector<Tensor> results;
+  std::vector<uint64_t> args;
+  for (int64_t id : s.operands)
+    args.push_back(reinterpret_cast<uint64_t>(v[id].raw()));
+  for (size_t i = 0; i < s.results.size(); ++i) {
+    results.push_back(Tensor::empty(buffers_[s.results[i]].dtype,
+                                    kernels::resultShape(k, i, *rows)));
+    args.push_back(reinterpret_cast<uint64_t>(results.back().raw()));
+  }
+  const kernels::LaunchShape launch =
+      kernels::launchShape(k, *rows, kCpuMaxGrid);
+  std::vector<int64_t> workspace((launch.workspaceBytes + 7) / 8, 0);
+  args.push_back(static_cast<uint64_t>(*rows));
+  args.push_back(reinterpret_cast<uint64_t>(
+      workspace.empty() ? nullptr : workspace.data()));
+  ps.fn(args.data(), launch.grid, k.smemBytes);
+  if (!workspace.empty())
+    if (absl::Status e = kernels::workspaceError(k, workspace.data(), "");
+        !e.ok())
+      return e;
+  return results;
 }
 
 std::string RunProfile::format() const {

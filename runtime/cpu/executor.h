@@ -21,6 +21,7 @@
 #include "runtime/artifact/manifest.h"
 #include "runtime/cpu/tensor.h"
 #include "runtime/io/safetensors.h"
+#include "runtime/kernels/host_module.h"
 
 namespace infir2::cpu {
 struct PreparedStep;
@@ -75,10 +76,16 @@ private:
   /// Ops with a single result.
   absl::StatusOr<Tensor> run1(const PreparedStep &step,
                               const std::vector<Tensor> &values) const;
+  /// A generated kernel (kernel steps).
+  absl::StatusOr<std::vector<Tensor>>
+  launch(const PreparedStep &step, const std::vector<Tensor> &values) const;
 
   std::vector<artifact::Buffer> buffers_;
   artifact::EntryPoint entry_;
   std::vector<PreparedStep> steps_;
+  std::vector<artifact::Kernel> kernelInfo_;
+  /// The artifact's kernels built for the host (kernel steps).
+  std::shared_ptr<const kernels::HostModule> kernels_;
   std::vector<Tensor> params_; ///< by buffer id; undefined for non-params
   /// f32 copies of non-f32 parameters that are GEMM weights, by buffer id.
   std::map<int64_t, Tensor> f32Weights_;

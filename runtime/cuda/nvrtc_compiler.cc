@@ -8,7 +8,9 @@
 
 #include <nvrtc.h>
 
+#include <cctype>
 #include <memory>
+#include <sstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -52,15 +54,23 @@ absl::StatusOr<NvrtcResult> compileToCubin(const std::string &source,
                      "needs SASS, not PTX)"));
 
   nvrtcProgram raw = nullptr;
-  if (nvrtcResult r = nvrtcCreateProgram(&raw, source.c_str(), name.c_str(), 0,
-                                         nullptr, nullptr);
+  std::vector<const char *> headerText, headerNames;
+  for (const auto &[include, text] : options.headers) {
+    headerNames.push_back(include.c_str());
+    headerText.push_back(text.c_str());
+  }
+  if (nvrtcResult r = nvrtcCreateProgram(&raw, source.c_str(), name.c_str(),
+                                         static_cast<int>(headerText.size()),
+                                         headerText.data(), headerNames.data());
       r != NVRTC_SUCCESS)
     return nvrtcError(r, "program creation", name);
   ProgramPtr program(raw);
 
   std::vector<std::string> args = {
       absl::StrCat("--gpu-architecture=", options.arch), "-std=c++17",
-      "--fmad=true"};
+      options.fmad ? "--fmad=true" : "--fmad=false"};
+  if (options.resourceUsage)
+    args.push_back("--ptxas-options=-v");
   const std::string &toolkitInclude = getBuildInfo().cudaIncludeDir;
   if (!toolkitInclude.empty())
     args.push_back(absl::StrCat("--include-path=", toolkitInclude));
@@ -90,8 +100,58 @@ absl::StatusOr<NvrtcResult> compileToCubin(const std::string &source,
   if (nvrtcResult r = nvrtcGetCUBIN(program.get(), result.cubin.data());
       r != NVRTC_SUCCESS)
     return nvrtcError(r, "nvrtcGetCUBIN", name);
+  if (options.resourceUsage)
+    result.usage = parsePtxasUsage(log);
   result.log = std::move(log);
   return result;
+}
+
+std::map<std::string, KernelUsage> parsePtxasUsage(const std::string &log) {
+  // ptxas info    : Function properties for NAME
+  // ptxas         .     0 bytes stack frame, 0 bytes spill stores, ...
+  // ptxas info    : Used 40 registers, used 1 barriers, 16 bytes smem, ...
+  std::map<std::string, KernelUsage> out;
+  std::string current;
+  std::istringstream in(log);
+  auto numberBefore = [](const std::string &line, const std::string &what) {
+    size_t at = line.find(what);
+    if (at == std::string::npos || at == 0)
+      return int64_t{0};
+    size_t end = at;
+    while (end > 0 && line[end - 1] == ' ')
+      --end;
+    size_t begin = end;
+    while (begin > 0 &&
+           std::isdigit(static_cast<unsigned char>(line[begin - 1])))
+      --begin;
+    return begin < end ? static_cast<int64_t>(
+                             std::stoll(line.substr(begin, end - begin)))
+                       : int64_t{0};
+  };
+  for (std::string line; std::getline(in, line);) {
+    const std::string props = "Function properties for ";
+    if (size_t at = line.find(props); at != std::string::npos) {
+      current = line.substr(at + props.size());
+      while (!current.empty() &&
+             std::isspace(static_cast<unsigned char>(current.back())))
+        current.pop_back();
+      out[current];
+      continue;
+    }
+    if (current.empty())
+      continue;
+    KernelUsage &u = out[current];
+    if (line.find("stack frame") != std::string::npos) {
+      u.stackBytes = numberBefore(line, "bytes stack frame");
+      u.spillStores = numberBefore(line, "bytes spill stores");
+      u.spillLoads = numberBefore(line, "bytes spill loads");
+    } else if (line.find("Used ") != std::string::npos &&
+               line.find("registers") != std::string::npos) {
+      u.registers = numberBefore(line, "registers");
+      u.staticSmem = numberBefore(line, "bytes smem");
+    }
+  }
+  return out;
 }
 
 std::string getNvrtcVersion() {

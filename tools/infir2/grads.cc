@@ -31,7 +31,8 @@ namespace {
 constexpr const char *kUsage =
     "usage: infir2 grads --model DIR --input TOKENS.jsonl --output "
     "OUT.safetensors\n"
-    "                    [--precision fp32|bf16|fp8] [--artifact ART]\n"
+    "                    [--precision fp32|bf16|fp8] [--fusion on|off] "
+    "[--artifact ART]\n"
     "\n"
     "  --model DIR       Hugging Face model directory (config.json and "
     "safetensors)\n"
@@ -44,6 +45,10 @@ constexpr const char *kUsage =
     "                    gradients still accumulate in f32) or fp8 (bf16 "
     "with the\n"
     "                    decoder linears' GEMMs in FP8)\n"
+    "  --fusion on|off   generated kernels for everything but GEMMs, "
+    "attention\n"
+    "                    and embeddings, or one reference kernel per graph op\n"
+    "                    (default off: faster on the CPU)\n"
     "  --artifact ART    a precompiled training artifact (infir2c --emit "
     "artifact\n"
     "                    --gradients); default: compile on first use\n";

@@ -89,6 +89,7 @@ resolveArtifact(const ArtifactRequest &request) {
   CompileOptions options{request.modelDir, *precision, "cpu"};
   options.withGradients = request.gradients;
   options.withLogits = !request.gradients;
+  options.fusion = request.fusion;
   absl::StatusOr<std::string> key = artifactKey(options);
   if (!key.ok())
     return key.status();

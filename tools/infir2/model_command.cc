@@ -39,7 +39,12 @@ absl::StatusOr<ModelCommandArgs> parseModelCommandArgs(int argc, char **argv,
       out.request.precision = value;
     else if (arg == "--artifact")
       out.request.artifactDir = value;
-    else
+    else if (arg == "--fusion") {
+      if (value != "on" && value != "off")
+        return absl::OutOfRangeError(
+            absl::StrCat("--fusion '", value, "' is not on or off"));
+      out.request.fusion = value == "on";
+    } else
       return absl::InvalidArgumentError(
           absl::StrCat("unknown option '", arg, "'"));
   }

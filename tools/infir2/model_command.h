@@ -17,7 +17,7 @@
 
 namespace infir2::runner {
 /// --model DIR --input TOKENS.jsonl --output OUT [--precision P]
-/// [--artifact ART] [--profile].
+/// [--fusion on|off] [--artifact ART] [--profile].
 struct ModelCommandArgs {
   ArtifactRequest request;
   std::string input, output;

@@ -138,6 +138,7 @@ int runTrain(int argc, char **argv) {
   request.precision = recipe->precision;
   request.artifactDir = artifactDir;
   request.gradients = true;
+  request.fusion = recipe->fusion;
   absl::StatusOr<ResolvedArtifact> art = resolveArtifact(request);
   if (!art.ok())
     return fail(std::string(art.status().message()));

@@ -2,15 +2,18 @@
 //
 // Part of infir2.
 //
-// infir2c --model DIR [--emit graph|autodiff|fp8|artifact] [-o OUT]
-//         [--precision fp32|bf16|fp8] [--gradients] [--report]
+// infir2c --model DIR [--emit graph|autodiff|fp8|fused|cuda|artifact]
+//         [-o OUT] [--precision fp32|bf16|fp8] [--target cpu|cuda:sm_90a]
+//         [--fusion=true|false] [--gradients] [--report]
 //   --emit graph     prints the model's forward graph (graph dialect) to OUT
-//                    (default: stdout); autodiff / fp8: the IR after
-//                    graph-autodiff / fp8-lower;
-//   --emit artifact  writes the executable artifact directory OUT;
+//                    (default: stdout); autodiff / fp8 / fused: the IR after
+//                    graph-autodiff / fp8-lower / kernel-fuse; cuda: the
+//                    generated kernels' CUDA C++;
+//   --emit artifact  writes the executable artifact directory OUT (with
+//                    --target cuda:<arch>, NVRTC compiles its kernels);
 //   --gradients      adds the training entry point forward_grad (implies
 //                    --logits=false);
-//   --report         prints every GEMM of the compiled functions.
+//   --report         prints every GEMM and every generated kernel.
 // MLIR's standard options apply, e.g. --mlir-print-ir-after-all.
 //
 //===----------------------------------------------------------------------===//
@@ -32,8 +35,9 @@ static cl::opt<std::string> modelDir("model", cl::Required,
                                      cl::value_desc("dir"));
 static cl::opt<std::string>
     emit("emit", cl::init("artifact"),
-         cl::desc("What to produce: graph | autodiff | fp8 (the IR after "
-                  "that stage) | artifact"));
+         cl::desc("What to produce: graph | autodiff | fp8 | fused (the IR "
+                  "after that stage) | cuda (the kernels' CUDA C++) | "
+                  "artifact"));
 static cl::opt<bool> report("report", cl::init(false),
                             cl::desc("Print every GEMM of the compiled "
                                      "functions (name, forward/dgrad/wgrad, "
@@ -46,8 +50,14 @@ static cl::opt<std::string>
     precision("precision", cl::init("fp32"),
               cl::desc("fp32 | bf16 | fp8 (bf16 with the "
                        "FP8 recipe on the decoder linears)"));
-static cl::opt<std::string> target("target", cl::init("cpu"),
-                                   cl::desc("Execution target: cpu"));
+static cl::opt<std::string>
+    target("target", cl::init("cpu"),
+           cl::desc("Execution target: cpu | cuda:<arch> (e.g. cuda:sm_90a)"));
+static cl::opt<std::string> fusion(
+    "fusion", cl::init("auto"),
+    cl::desc("Generate fused kernels for everything but GEMMs, attention "
+             "and embeddings: on | off | auto (on for cuda targets, off for "
+             "cpu, where the reference kernels are faster)"));
 static cl::opt<bool> logits("logits", cl::init(true),
                             cl::desc("Return the logits besides the loss "
                                      "(--logits=false: loss only)"));
@@ -72,6 +82,15 @@ int main(int argc, char **argv) {
   options.modelDir = modelDir;
   options.precision = *p;
   options.target = target;
+  if (fusion == "on" || fusion == "true")
+    options.fusion = true;
+  else if (fusion == "off" || fusion == "false")
+    options.fusion = false;
+  else if (fusion != "auto") {
+    llvm::errs() << "infir2c: --fusion " << fusion
+                 << " is not on, off or auto\n";
+    return 2;
+  }
   options.withLogits = logits && !gradients;
   options.withGradients = gradients;
   options.usePassManagerCLOptions = true;
@@ -85,7 +104,8 @@ int main(int argc, char **argv) {
     llvm::outs() << *text;
     return 0;
   }
-  if (emit == "graph" || emit == "autodiff" || emit == "fp8") {
+  if (emit == "graph" || emit == "autodiff" || emit == "fp8" ||
+      emit == "fused" || emit == "cuda") {
     auto text = infir2::emitStage(options, emit);
     if (!text.ok()) {
       llvm::errs() << "infir2c: " << std::string(text.status().message())
@@ -107,7 +127,8 @@ int main(int argc, char **argv) {
   }
   if (emit != "artifact") {
     llvm::errs() << "infir2c: --emit " << emit
-                 << " is not one of: graph, autodiff, fp8, artifact\n";
+                 << " is not one of: graph, autodiff, fp8, fused, cuda, "
+                    "artifact\n";
     return 2;
   }
   if (output == "-") {

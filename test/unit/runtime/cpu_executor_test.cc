@@ -28,7 +28,7 @@ using nlohmann::json;
 /// y[t, :] = x[t, :] * w, s = sum(y): broadcast, mul, reduce_sum.
 json program(const char *paramDtype = "F32") {
   return json::parse(std::string(R"({
-    "schema": "infir2-artifact", "version": 1, "producer": "test",
+    "schema": "infir2-artifact", "version": 2, "producer": "test",
     "target": "cpu", "precision": "fp32",
     "model": {"family": "test", "config": "c", "key": "k"},
     "buffers": [
@@ -285,5 +285,156 @@ TEST(LmPacking, ReadsTokenFilesAndNamesBadLines) {
   EXPECT_CONTAINS(lm::readTokenFile(p.string()).status().message(),
                   "no sequences");
   fs::remove(p);
+}
+} // namespace
+
+namespace {
+/// A generated-kernel artifact written by hand: kernel "scale_rows" of
+/// rows schedule computes y = x * 2 and s = column sums of y, and reports
+/// error 1 for a negative element (as the cross-entropy kernel reports a
+/// bad label).
+constexpr const char *kKernelSource = R"(#include "infir2_prelude.h"
+struct scale_rows_args {
+  const float *__restrict__ in0;
+  float *__restrict__ out0;
+  float *__restrict__ out1;
+  i64 rows;
+  i64 *__restrict__ ws;
+};
+INFIR2_FN void scale_rows_body(const scale_rows_args &a) {
+  double *const cs = reinterpret_cast<double *>(infir2::smem() + 400);
+  for (i64 c = infir2::tid(); c < 3; c += infir2::nthreads()) cs[c] = 0.0;
+  for (i64 row = infir2::block(); row < a.rows; row += infir2::nblocks())
+    for (i64 c = infir2::tid(); c < 3; c += infir2::nthreads()) {
+      const float x = a.in0[row * 3 + c];
+      if (x < 0.0f) infir2::report_error(a.ws, 1, row, static_cast<i64>(x));
+      a.out0[row * 3 + c] = x * 2.0f;
+      cs[c] += x * 2.0f;
+    }
+  double *const parts = reinterpret_cast<double *>(a.ws + 8);
+  for (i64 c = infir2::tid(); c < 3; c += infir2::nthreads())
+    parts[infir2::block() * 3 + c] = cs[c];
+  infir2::fence();
+  int *const last = reinterpret_cast<int *>(infir2::smem() + 384);
+  if (infir2::tid() == 0)
+    *last = infir2::atomic_inc(reinterpret_cast<u32 *>(a.ws + 3)) ==
+            static_cast<u32>(infir2::nblocks() - 1);
+  if (*last)
+    for (i64 c = infir2::tid(); c < 3; c += infir2::nthreads()) {
+      double total = 0.0;
+      for (i64 b = 0; b < infir2::nblocks(); ++b) total += parts[b * 3 + c];
+      a.out1[c] = static_cast<float>(total);
+    }
+}
+#ifndef INFIR2_GPU
+extern "C" void scale_rows(const void *args, i64 grid, i64 smem) {
+  scale_rows_args a;
+  std::memcpy(&a, args, sizeof(a));
+  infir2::run_blocks(grid, smem, [&] { scale_rows_body(a); });
+}
+#endif
+)";
+
+json kernelProgram(const std::string &name = "scale_rows") {
+  return json::parse(R"({
+    "schema": "infir2-artifact", "version": 2, "producer": "test",
+    "target": "cpu", "precision": "fp32",
+    "model": {"family": "test", "config": "c", "key": "k"},
+    "buffers": [
+      {"id": 0, "dtype": "F32", "shape": [-1, 3]},
+      {"id": 1, "dtype": "F32", "shape": [-1, 3]},
+      {"id": 2, "dtype": "F32", "shape": [3]}
+    ],
+    "kernels": {"source": "kernels/kernels.cu", "list": [{
+      "name": ")" + name +
+                     R"(", "label": "scale", "ops": ["graph.mul"],
+      "schedule": "rows", "inputs": 1, "block_threads": 32,
+      "rows_per_block": 1, "col_blocks": 1,
+      "rows": {"static": -1, "input": 0, "dim": 0},
+      "smem_bytes": 432, "workspace": true, "workspace_per_block": 24,
+      "result_shapes": [["T", 3], [3]], "bytes_per_row": 24,
+      "static_bytes": 12}]},
+    "entry_points": [{
+      "name": "forward",
+      "inputs": [{"name": "x", "buffer": 0}],
+      "parameters": [],
+      "outputs": [{"name": "y", "buffer": 1}, {"name": "s", "buffer": 2}],
+      "steps": [{"kind": "kernel", "kernel": ")" +
+                     name + R"(",
+                 "name": "scale", "operands": [0], "results": [1, 2],
+                 "free": []}]
+    }]
+  })");
+}
+
+TEST_F(ExecutorTest, RunsGeneratedKernelsBuiltForTheHost) {
+  setenv("INFIR2_CACHE_DIR", (dir_ / "cache").c_str(), 1);
+  fs::create_directories(dir_ / "art" / "kernels");
+  std::ofstream(dir_ / "art" / "kernels" / "kernels.cu") << kKernelSource;
+  std::ofstream(dir_ / "art" / "manifest.json") << kernelProgram().dump();
+  auto m = artifact::loadManifest((dir_ / "art").string());
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto p = cpu::Program::create(*m, "forward");
+  ASSERT_TRUE(p.ok()) << p.status();
+  // 300 rows: more than the CPU's 256 blocks, so blocks take several rows
+  // and the column sums add partials of every block.
+  const int64_t rows = 300;
+  cpu::Tensor x = cpu::Tensor::empty(DType::kF32, {rows, 3});
+  double expected[3] = {0, 0, 0};
+  for (int64_t i = 0; i < rows * 3; ++i) {
+    x.data<float>()[i] = static_cast<float>(i % 7) * 0.5f;
+    expected[i % 3] += 2.0 * x.data<float>()[i];
+  }
+  auto out = (*p)->run({{"x", x}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  const cpu::Tensor &y = out->at("y");
+  ASSERT_EQ(y.shape(), (std::vector<int64_t>{rows, 3}));
+  for (int64_t i = 0; i < rows * 3; ++i)
+    ASSERT_EQ(y.data<float>()[i], 2.0f * x.data<float>()[i]);
+  for (int c = 0; c < 3; ++c)
+    EXPECT_EQ(out->at("s").data<float>()[c], static_cast<float>(expected[c]));
+  // The module is cached: a second program loads the same shared object.
+  auto again = cpu::Program::create(*m, "forward");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "cache" / "kernels"),
+                          fs::directory_iterator{}),
+            1);
+
+  // An error the kernel reports names the step and the row.
+  x.data<float>()[5 * 3 + 1] = -4.0f;
+  auto bad = (*p)->run({{"x", x}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_CONTAINS(bad.status().message(),
+                  "step 0 (kernel scale_rows at scale)");
+  EXPECT_CONTAINS(bad.status().message(), "label -4 at position 5");
+}
+
+TEST_F(ExecutorTest, KernelModuleErrorsAreClear) {
+  setenv("INFIR2_CACHE_DIR", (dir_ / "cache").c_str(), 1);
+  fs::create_directories(dir_ / "art" / "kernels");
+  // A manifest naming a kernel the source does not define.
+  std::ofstream(dir_ / "art" / "kernels" / "kernels.cu") << kKernelSource;
+  std::ofstream(dir_ / "art" / "manifest.json")
+      << kernelProgram("missing_kernel").dump();
+  auto m = artifact::loadManifest((dir_ / "art").string());
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto p = cpu::Program::create(*m, "forward");
+  ASSERT_FALSE(p.ok());
+  EXPECT_CONTAINS(p.status().message(), "has no kernel 'missing_kernel'");
+  // A source that does not compile: the compiler's message comes back.
+  std::ofstream(dir_ / "art" / "kernels" / "kernels.cu")
+      << "#include \"infir2_prelude.h\"\nthis is not C++;\n";
+  auto m2 = artifact::loadManifest((dir_ / "art").string());
+  ASSERT_TRUE(m2.ok());
+  auto p2 = cpu::Program::create(*m2, "forward");
+  ASSERT_FALSE(p2.ok());
+  EXPECT_CONTAINS(p2.status().message(), "for the CPU failed");
+  EXPECT_CONTAINS(p2.status().message(), "kernels.cc");
+  // No source at all.
+  fs::remove(dir_ / "art" / "kernels" / "kernels.cu");
+  auto p3 = cpu::Program::create(*m2, "forward");
+  ASSERT_FALSE(p3.ok());
+  EXPECT_CONTAINS(p3.status().message(), "cannot read the artifact's kernel "
+                                         "source");
 }
 } // namespace

@@ -20,7 +20,7 @@ using nlohmann::json;
 /// A valid manifest: y = x + w.
 json valid() {
   return json::parse(R"({
-    "schema": "infir2-artifact", "version": 1, "producer": "test",
+    "schema": "infir2-artifact", "version": 2, "producer": "test",
     "target": "cpu", "precision": "fp32",
     "model": {"family": "test", "config": "c", "key": "k"},
     "buffers": [
@@ -54,7 +54,7 @@ std::string error(const json &j) {
 TEST(Manifest, ParsesAValidManifest) {
   auto m = parseManifest(valid().dump(), "m");
   ASSERT_TRUE(m.ok()) << m.status();
-  EXPECT_EQ(m->version, 1);
+  EXPECT_EQ(m->version, 2);
   EXPECT_EQ(m->target, "cpu");
   ASSERT_EQ(m->buffers.size(), 4u);
   EXPECT_EQ(m->buffers[0].shape, (std::vector<int64_t>{-1, 4}));
@@ -75,9 +75,9 @@ TEST(Manifest, RejectsOtherSchemasAndVersions) {
   EXPECT_NE(error(j).find("'iree-module' is not 'infir2-artifact'"),
             std::string::npos);
   j = valid();
-  j["version"] = 2;
+  j["version"] = 1;
   std::string e = error(j);
-  EXPECT_NE(e.find("schema version 2 is not the version this runtime reads"),
+  EXPECT_NE(e.find("schema version 1 is not the version this runtime reads"),
             std::string::npos)
       << e;
   EXPECT_NE(e.find("art/manifest.json"), std::string::npos) << e;
@@ -184,3 +184,95 @@ TEST(Manifest, LoadSaysWhatADirectoryLacks) {
             std::string::npos);
 }
 } // namespace
+
+// A manifest with one generated kernel: [T, 4] -> ([T, 4], [T/128 tiles, 4]).
+json withKernel() {
+  json j = valid();
+  j["buffers"].push_back({{"id", 4}, {"dtype", "F32"}, {"shape", {-1, 4}}});
+  j["buffers"].push_back({{"id", 5}, {"dtype", "F32"}, {"shape", {4, -1}}});
+  j["kernels"] = {{"source", "kernels/kernels.cu"},
+                  {"list",
+                   {{{"name", "add_0123"},
+                     {"label", "add"},
+                     {"ops", {"graph.add"}},
+                     {"schedule", "row_tiles"},
+                     {"inputs", 1},
+                     {"block_threads", 32},
+                     {"rows_per_block", 128},
+                     {"col_blocks", 1},
+                     {"rows", {{"static", -1}, {"input", 0}, {"dim", 0}}},
+                     {"smem_bytes", 400},
+                     {"workspace", false},
+                     {"workspace_per_block", 0},
+                     {"result_shapes", {{"T", 4}, {4, "T/128"}}},
+                     {"bytes_per_row", 48},
+                     {"static_bytes", 0},
+                     {"resources",
+                      {{"sm_90a",
+                        {{"registers", 30},
+                         {"stack_bytes", 0},
+                         {"spill_stores", 0},
+                         {"spill_loads", 0},
+                         {"static_smem", 0}}}}}}}}};
+  j["entry_points"][0]["steps"].push_back({{"kind", "kernel"},
+                                           {"kernel", "add_0123"},
+                                           {"operands", {3}},
+                                           {"results", {4, 5}},
+                                           {"free", json::array()}});
+  return j;
+}
+
+TEST(Manifest, ParsesKernels) {
+  auto m = parseManifest(withKernel().dump(), "m");
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_EQ(m->kernels.size(), 1u);
+  const infir2::artifact::Kernel &k = m->kernels[0];
+  EXPECT_EQ(k.name, "add_0123");
+  EXPECT_EQ(k.schedule, "row_tiles");
+  EXPECT_EQ(k.rowsInput, 0);
+  ASSERT_EQ(k.resultShapes.size(), 2u);
+  EXPECT_EQ(k.resultShapes[0][0].rowsDiv, 1);
+  EXPECT_EQ(k.resultShapes[0][1].value, 4);
+  EXPECT_EQ(k.resultShapes[1][1].rowsDiv, 128);
+  ASSERT_EQ(k.resources.size(), 1u);
+  EXPECT_EQ(k.resources[0].arch, "sm_90a");
+  EXPECT_EQ(k.resources[0].registers, 30);
+  const infir2::artifact::Step &s = m->entryPoint("forward")->steps[2];
+  EXPECT_EQ(s.kind, "kernel");
+  EXPECT_EQ(s.kernel, 0);
+}
+
+TEST(Manifest, RejectsBadKernels) {
+  json j = withKernel();
+  j["entry_points"][0]["steps"][2]["kernel"] = "nope";
+  EXPECT_NE(error(j).find("steps[2].kernel: no kernel 'nope' in kernels.list"),
+            std::string::npos);
+  j = withKernel();
+  j["entry_points"][0]["steps"][2]["results"] = {4};
+  EXPECT_NE(error(j).find("kernel 'add_0123' takes 1 operands and makes 2 "
+                          "results, not 1 and 1"),
+            std::string::npos);
+  j = withKernel();
+  j["kernels"]["list"][0]["result_shapes"][1] = {4, 5};
+  EXPECT_NE(error(j).find("steps[2].results[1]: buffer 5 does not have the "
+                          "shape kernel 'add_0123' makes"),
+            std::string::npos);
+  j = withKernel();
+  j["kernels"]["list"][0]["result_shapes"][1] = {4, "T/0"};
+  EXPECT_NE(error(j).find("dimensions are sizes >= 0, \"T\" or \"T/<n>\""),
+            std::string::npos);
+  j = withKernel();
+  j["kernels"]["list"][0]["schedule"] = "warps";
+  EXPECT_NE(error(j).find("'warps' is not rows, row_tiles or blocks"),
+            std::string::npos);
+  j = withKernel();
+  j["kernels"]["list"][0]["block_threads"] = 4096;
+  EXPECT_NE(error(j).find("launch fields out of range"), std::string::npos);
+  j = withKernel();
+  j["kernels"]["source"] = "../../etc/passwd";
+  EXPECT_NE(error(j).find("kernels.source: must be a path inside the artifact"),
+            std::string::npos);
+  j = withKernel();
+  j["kernels"]["list"].push_back(j["kernels"]["list"][0]);
+  EXPECT_NE(error(j).find("kernel 'add_0123' twice"), std::string::npos);
+}

@@ -1,0 +1,18 @@
+//===- prelude_text.h - The kernel prelude as text --------------*- C++ -*-===//
+//
+// Part of infir2. The runtime half: no LLVM or MLIR headers here.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef INFIR2_RUNTIME_KERNELS_PRELUDE_TEXT_H_
+#define INFIR2_RUNTIME_KERNELS_PRELUDE_TEXT_H_
+
+namespace infir2::kernels {
+/// runtime/kernels/prelude.h, which generated kernels include as
+/// "infir2_prelude.h".
+const char *preludeText();
+/// The name generated kernels include it by.
+inline constexpr const char *kPreludeName = "infir2_prelude.h";
+} // namespace infir2::kernels
+
+#endif // INFIR2_RUNTIME_KERNELS_PRELUDE_TEXT_H_

@@ -8,8 +8,8 @@ file(READ ${GENERATED} generated)
 file(READ ${COMMITTED} committed)
 if(NOT generated STREQUAL committed)
   message(FATAL_ERROR "${COMMITTED} is stale: it differs from the doc the "
-                      "build generates from the ODS (${GENERATED}). Run "
+                      "build generates (${GENERATED}). Run "
                       "`cmake --build build --target infir2-update-docs` and "
                       "commit the result.")
 endif()
-message(STATUS "${COMMITTED} matches the ODS")
+message(STATUS "${COMMITTED} matches what the build generates")

@@ -58,6 +58,18 @@ INFIR2_CACHE_DIR=build/demo/cache build/bin/infir2 logits --model "$last" \
   --precision bf16
 echo "(python3 tools/dev/check_checkpoint.py $last compares it with transformers)"
 
+infir2_log "The FP8 training step of one Qwen2.5 layer after kernel-fuse: fused kernels between the library ops"
+build/bin/infir2c --model test/tools/infir2c/Inputs/qwen2_one_layer --precision fp8 \
+  --gradients --emit fused |
+  sed -n '/func.func @forward_grad/,$p' |
+  grep -E 'kernel.fused|fp8.scaled_matmul|graph\.(attention|embedding|linear|matmul)' |
+  sed -e 's/ : .*//' -e 's/ {$//'
+if build/bin/infir2 info | grep -q '^cuda: on'; then
+  infir2_log "NVRTC compiles every kernel of the Qwen2.5-1.5B FP8 training step for sm_90a (no GPU needed)"
+  build/bin/infir2c --model test/data/qwen2.5-1.5b --precision fp8 --gradients \
+    --target cuda:sm_90a --report | sed -n '/@forward_grad: [0-9]* kernel launches/,$p'
+fi
+
 infir2_log "infir2 train: the same recipe in FP8 (recipes/tiny/sft_fp8.toml)"
 # The decoder layers' QKV, O, gate/up and down GEMMs on E4M3 operands
 # (forward, dgrad, wgrad), everything else as in the BF16 run.

@@ -387,8 +387,8 @@ std::string Emitter::compute(Value v, const Idx &idx) {
     if (x.getRank() == 0)
       return operand(0, Idx{"0", "0"});
     ArrayRef<int64_t> dims = b.getDims();
-    if (dims.size() == 1 && dims[0] == 0 && x.getRank() == 1 &&
-        tensorType(v).getRank() > 1)
+    // [R] across each row of [R, ...] (or onto [R] itself).
+    if (dims.size() == 1 && dims[0] == 0 && x.getRank() == 1)
       return operand(0, Idx{idx.row, "0"});
     // Along the rows: element col of the input's flat layout.
     int64_t xc = colsOf(b.getInput());
@@ -991,6 +991,8 @@ void Emitter::emitColumnEpilogue() {
   line("infir2::sync();");
   open("if (*last)");
   line("infir2::fence();");
+  // Reset for the next launch on the same workspace.
+  line("if (infir2::tid() == 0) reinterpret_cast<u32 *>(a.ws + 3)[0] = 0u;");
   off = 0;
   for (const Sink &s : sinks_) {
     if (s.kind != Sink::kColSum)
@@ -1095,6 +1097,11 @@ FailureOr<GeneratedKernel> Emitter::run() {
 
   if (failed(collectSinks()))
     return failure();
+  if (schedule_ == Schedule::Blocks &&
+      (sinks_.size() != 1 || sinks_.front().kind != Sink::kQuant))
+    return op_.emitOpError() << "cannot be generated as kernel code: a "
+                                "blocks kernel writes only its one 128x128 "
+                                "quantization";
   // Plan: discover the row scalars with a dry run of every loop.
   planning_ = true;
   out_ = &scratch_;
@@ -1191,6 +1198,12 @@ FailureOr<GeneratedKernel> Emitter::run() {
   }
   k.smemBytes = smemBytes_;
   k.numInputs = static_cast<int64_t>(block.getNumArguments());
+  for (BlockArgument a : block.getArguments())
+    k.inputDtypes.push_back(
+        runtimeDTypeName(tensorType(a).getElementType()).value_or("?"));
+  for (Value v : yield.getValues())
+    k.resultDtypes.push_back(
+        runtimeDTypeName(tensorType(v).getElementType()).value_or("?"));
   k.needsWorkspace = needsWorkspace_;
   k.workspacePerBlock = colSumWidth_ * 8;
 
@@ -1286,6 +1299,34 @@ FailureOr<GeneratedKernel> Emitter::run() {
   return k;
 }
 } // namespace
+
+std::optional<std::string> runtimeDTypeName(Type t) {
+  if (t.isF32())
+    return "F32";
+  if (t.isBF16())
+    return "BF16";
+  if (t.isF16())
+    return "F16";
+  if (t.isF64())
+    return "F64";
+  if (t.isSignlessInteger(1))
+    return "BOOL";
+  if (t.isSignlessInteger(8))
+    return "I8";
+  if (t.isSignlessInteger(16))
+    return "I16";
+  if (t.isSignlessInteger(32))
+    return "I32";
+  if (t.isSignlessInteger(64))
+    return "I64";
+  if (isa<Float8E4M3FNType>(t))
+    return "F8_E4M3";
+  if (isa<Float8E5M2Type>(t))
+    return "F8_E5M2";
+  if (isa<Float8E8M0FNUType>(t))
+    return "F8_E8M0";
+  return std::nullopt;
+}
 
 FailureOr<GeneratedKernel> generateKernel(kernel::FusedOp op) {
   return Emitter(op).run();

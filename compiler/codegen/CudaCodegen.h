@@ -14,6 +14,7 @@
 #define INFIR2_COMPILER_CODEGEN_CUDACODEGEN_H
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,10 +50,17 @@ struct GeneratedKernel {
   bool needsWorkspace = false;
   int64_t workspacePerBlock = 0; ///< bytes per block after the 64-byte header
   std::vector<std::vector<Dim>> resultShapes;
+  /// Element types of the inputs and results, as safetensors names (the
+  /// pointer types of the argument block).
+  std::vector<std::string> inputDtypes, resultDtypes;
   std::vector<std::string> ops; ///< the ops computed, in program order
   int64_t bytesPerRow = 0;      ///< memory traffic per row (tokens)
   int64_t staticBytes = 0;      ///< and per launch (weights, biases)
 };
+
+/// The runtime's name of an element type (safetensors': "F32", "BF16",
+/// "F8_E4M3", ...), or nullopt for a type buffers cannot have.
+std::optional<std::string> runtimeDTypeName(Type t);
 
 /// Generates |op|'s kernel; on failure emits a diagnostic on the op that
 /// names the construct the generator does not handle.

@@ -27,35 +27,6 @@ namespace mlir::infir2 {
 namespace {
 using Json = nlohmann::ordered_json;
 
-/// The runtime's dtype names (those of safetensors).
-std::optional<std::string> dtypeName(Type t) {
-  if (t.isF32())
-    return "F32";
-  if (t.isBF16())
-    return "BF16";
-  if (t.isF16())
-    return "F16";
-  if (t.isF64())
-    return "F64";
-  if (t.isSignlessInteger(1))
-    return "BOOL";
-  if (t.isSignlessInteger(8))
-    return "I8";
-  if (t.isSignlessInteger(16))
-    return "I16";
-  if (t.isSignlessInteger(32))
-    return "I32";
-  if (t.isSignlessInteger(64))
-    return "I64";
-  if (isa<Float8E4M3FNType>(t))
-    return "F8_E4M3";
-  if (isa<Float8E5M2Type>(t))
-    return "F8_E5M2";
-  if (isa<Float8E8M0FNUType>(t))
-    return "F8_E8M0";
-  return std::nullopt;
-}
-
 Json shapeJson(ArrayRef<int64_t> shape) {
   Json dims = Json::array();
   for (int64_t d : shape)
@@ -141,9 +112,14 @@ Json dimJson(const codegen::Dim &d) {
 
 Json kernelJson(const codegen::GeneratedKernel &k,
                 const std::vector<KernelResources> *resources) {
-  Json ops = Json::array(), shapes = Json::array();
+  Json ops = Json::array(), shapes = Json::array(), in = Json::array(),
+       out = Json::array();
   for (const std::string &o : k.ops)
     ops.push_back(o);
+  for (const std::string &d : k.inputDtypes)
+    in.push_back(d);
+  for (const std::string &d : k.resultDtypes)
+    out.push_back(d);
   for (const std::vector<codegen::Dim> &shape : k.resultShapes) {
     Json dims = Json::array();
     for (const codegen::Dim &d : shape)
@@ -156,6 +132,8 @@ Json kernelJson(const codegen::GeneratedKernel &k,
       {"ops", ops},
       {"schedule", kernel::stringifySchedule(k.schedule).str()},
       {"inputs", k.numInputs},
+      {"input_dtypes", in},
+      {"result_dtypes", out},
       {"block_threads", k.blockThreads},
       {"rows_per_block", k.rowsPerBlock},
       {"col_blocks", k.colBlocks},
@@ -348,7 +326,7 @@ private:
   std::optional<int64_t> define(Value v, Where where) {
     auto type = dyn_cast<RankedTensorType>(v.getType());
     std::optional<std::string> dtype =
-        type ? dtypeName(type.getElementType()) : std::nullopt;
+        type ? codegen::runtimeDTypeName(type.getElementType()) : std::nullopt;
     if (!dtype) {
       where->emitError() << "value of type " << v.getType()
                          << " has no runtime buffer type";

@@ -248,6 +248,23 @@ absl::StatusOr<Manifest> parseManifest(const std::string &text,
             kern.ops.push_back((*ops)[j].get<std::string>());
         }
       kern.inputs = r.integer(k, path, "inputs");
+      auto dtypes = [&](const char *key, std::vector<DType> &out) {
+        const json *list = r.array(k, path, key);
+        for (size_t j = 0; list && j < list->size() && r.ok(); ++j) {
+          std::string name = (*list)[j].is_string()
+                                 ? (*list)[j].get<std::string>()
+                                 : std::string();
+          std::optional<DType> d = parseDType(name);
+          if (!d)
+            r.fail(absl::StrCat(path, ".", key, "[", j, "]"),
+                   absl::StrCat("'", name, "' is not a dtype (known: ",
+                                knownDTypeNames(), ")"));
+          else
+            out.push_back(*d);
+        }
+      };
+      dtypes("input_dtypes", kern.inputDtypes);
+      dtypes("result_dtypes", kern.resultDtypes);
       kern.blockThreads = r.integer(k, path, "block_threads");
       kern.rowsPerBlock = r.integer(k, path, "rows_per_block");
       kern.colBlocks = r.integer(k, path, "col_blocks");
@@ -267,6 +284,10 @@ absl::StatusOr<Manifest> parseManifest(const std::string &text,
         kern.rowsInput = r.integer(*rows, path + ".rows", "input");
         kern.rowsDim = r.integer(*rows, path + ".rows", "dim");
       }
+      if (r.ok() && kern.smemBytes > kMaxKernelSharedMemory)
+        r.fail(path + ".smem_bytes",
+               absl::StrCat(kern.smemBytes, " is more than a block gets (",
+                            kMaxKernelSharedMemory, ")"));
       if (r.ok() &&
           (kern.blockThreads < 1 || kern.blockThreads > 1024 ||
            kern.rowsPerBlock < 1 || kern.colBlocks < 1 || kern.smemBytes < 0 ||
@@ -300,6 +321,11 @@ absl::StatusOr<Manifest> parseManifest(const std::string &text,
           }
           kern.resultShapes.push_back(std::move(dims));
         }
+      if (r.ok() &&
+          (static_cast<int64_t>(kern.inputDtypes.size()) != kern.inputs ||
+           kern.resultDtypes.size() != kern.resultShapes.size()))
+        r.fail(path, "input_dtypes and result_dtypes need one entry per input "
+                     "and per result");
       if (r.ok() && k.contains("resources")) {
         const json &res = k["resources"];
         if (r.object(res, path + ".resources"))
@@ -445,6 +471,20 @@ absl::StatusOr<Manifest> parseManifest(const std::string &text,
                                 " operands and makes ", k.resultShapes.size(),
                                 " results, not ", s.operands.size(), " and ",
                                 s.results.size()));
+          // The argument block's pointer types are the buffers' dtypes.
+          auto sameTypes = [&](const std::vector<int64_t> &ids,
+                               const std::vector<DType> &types,
+                               const char *what, const char *verb) {
+            for (size_t j = 0; j < ids.size() && r.ok(); ++j)
+              if (m.buffers[ids[j]].dtype != types[j])
+                r.fail(absl::StrCat(path, ".", what, "[", j, "]"),
+                       absl::StrCat("buffer ", ids[j], " is ",
+                                    dtypeName(m.buffers[ids[j]].dtype),
+                                    ", kernel '", k.name, "' ", verb, " ",
+                                    dtypeName(types[j])));
+          };
+          sameTypes(s.operands, k.inputDtypes, "operands", "reads");
+          sameTypes(s.results, k.resultDtypes, "results", "writes");
           for (size_t j = 0; j < s.results.size() && r.ok(); ++j) {
             const std::vector<int64_t> &shape = m.buffers[s.results[j]].shape;
             const std::vector<KernelDim> &dims = k.resultShapes[j];

@@ -70,12 +70,17 @@ struct KernelResources {
 };
 
 /// A generated kernel of kernels/kernels.cu and how to launch it.
+/// Dynamic shared memory a kernel may ask for (a Hopper block's 227 KiB).
+inline constexpr int64_t kMaxKernelSharedMemory = 227 * 1024;
+
 struct Kernel {
   std::string name;     ///< the C symbol
   std::string label;    ///< the fused region's name ("add_rms_norm_quantize")
   std::string schedule; ///< "rows", "row_tiles" or "blocks"
   std::vector<std::string> ops;
-  int64_t inputs = 0;       ///< operands of its steps
+  int64_t inputs = 0; ///< operands of its steps
+  /// The element types its argument block's pointers have.
+  std::vector<DType> inputDtypes, resultDtypes;
   int64_t blockThreads = 0; ///< GPU threads per block
   int64_t rowsPerBlock = 1; ///< 1 (rows) or 128
   int64_t colBlocks = 1;    ///< blocks: 128-column tiles per row tile

@@ -367,6 +367,10 @@ Program::create(const artifact::Manifest &manifest, const std::string &entry) {
       ps.kind = OpKind::kKernel;
       ps.kernel = &p->kernelInfo_[s.kernel];
       ps.fn = p->kernels_->find(ps.kernel->name);
+      if (!ps.fn)
+        return absl::InternalError(absl::StrCat(
+            where(s, index), ": the kernel module ", p->kernels_->path(),
+            " has no '", ps.kernel->name, "'; recompile the artifact"));
       p->steps_.push_back(std::move(ps));
       continue;
     }

@@ -10,6 +10,7 @@
 
 #include <cctype>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "absl/status/status.h"
@@ -110,7 +111,10 @@ std::map<std::string, KernelUsage> parsePtxasUsage(const std::string &log) {
   // ptxas info    : Function properties for NAME
   // ptxas         .     0 bytes stack frame, 0 bytes spill stores, ...
   // ptxas info    : Used 40 registers, used 1 barriers, 16 bytes smem, ...
+  // Only entry functions (kernels) are reported: a non-inlined device
+  // function has properties of its own.
   std::map<std::string, KernelUsage> out;
+  std::set<std::string> entries;
   std::string current;
   std::istringstream in(log);
   auto numberBefore = [](const std::string &line, const std::string &what) {
@@ -129,13 +133,25 @@ std::map<std::string, KernelUsage> parsePtxasUsage(const std::string &log) {
                        : int64_t{0};
   };
   for (std::string line; std::getline(in, line);) {
+    const std::string entry = "Compiling entry function '";
+    if (size_t at = line.find(entry); at != std::string::npos) {
+      size_t end = line.find('\'', at + entry.size());
+      entries.insert(
+          line.substr(at + entry.size(), end == std::string::npos
+                                             ? std::string::npos
+                                             : end - at - entry.size()));
+      continue;
+    }
     const std::string props = "Function properties for ";
     if (size_t at = line.find(props); at != std::string::npos) {
       current = line.substr(at + props.size());
       while (!current.empty() &&
              std::isspace(static_cast<unsigned char>(current.back())))
         current.pop_back();
-      out[current];
+      if (entries.count(current))
+        out[current];
+      else
+        current.clear();
       continue;
     }
     if (current.empty())

@@ -110,8 +110,7 @@ HostModule::~HostModule() {
 }
 
 HostKernelFn HostModule::find(const std::string &name) const {
-  auto it = fns_.find(name);
-  return it == fns_.end() ? nullptr : it->second;
+  return reinterpret_cast<HostKernelFn>(dlsym(handle_, name.c_str()));
 }
 
 absl::StatusOr<std::shared_ptr<const HostModule>>
@@ -130,8 +129,15 @@ HostModule::load(const artifact::Manifest &manifest) {
       hex(fnv1a64(source, fnv1a64(prelude, fnv1a64(kFlags, fnv1a64(machine)))));
 
   std::lock_guard<std::mutex> lock(cacheMutex());
-  if (auto cached = loaded()[key].lock())
+  if (auto cached = loaded()[key].lock()) {
+    for (const artifact::Kernel &k : manifest.kernels)
+      if (!cached->find(k.name))
+        return absl::InternalError(absl::StrCat(
+            cached->path(), " has no kernel '", k.name,
+            "' of the manifest; the artifact's kernels.cu does not match its "
+            "manifest (recompile the artifact)"));
     return cached;
+  }
   const fs::path dir = hostKernelCacheDir();
   const fs::path so = dir / (key + ".so");
   std::error_code ec;
@@ -139,14 +145,12 @@ HostModule::load(const artifact::Manifest &manifest) {
   if (!fs::exists(so)) {
     // Build in a private directory, then rename into place: concurrent
     // processes never see a half-written module.
-    const std::string tag = absl::StrCat(key, ".tmp.", getpid());
-    const fs::path work = dir / tag;
-    fs::remove_all(work, ec);
-    fs::create_directories(work, ec);
-    if (ec)
+    std::string pattern = (dir / (key + ".tmp.XXXXXX")).string();
+    if (!mkdtemp(pattern.data()))
       return absl::PermissionDeniedError(
-          absl::StrCat("cannot create ", work.string(), ": ", ec.message(),
+          absl::StrCat("cannot create a directory in ", dir.string(),
                        "; set INFIR2_CACHE_DIR to a writable directory"));
+    const fs::path work = pattern;
     {
       std::ofstream(work / kPreludeName, std::ios::binary) << prelude;
       std::ofstream(work / "kernels.cc", std::ios::binary) << source;
@@ -166,12 +170,15 @@ HostModule::load(const artifact::Manifest &manifest) {
           " for the CPU failed (exit ", rc, "): ", command, "\n", log,
           "\nset INFIR2_HOST_CXX to a C++17 compiler with OpenMP"));
     }
-    fs::rename(out, so, ec);
-    fs::remove_all(work, ec);
-    if (ec && !fs::exists(so))
+    std::error_code moved, ignored;
+    fs::rename(out, so, moved);
+    fs::remove_all(work, ignored);
+    // Another process may have installed the same module first.
+    if (moved && !fs::exists(so))
       return absl::InternalError(absl::StrCat("cannot move the kernel module "
                                               "into ",
-                                              so.string(), ": ", ec.message()));
+                                              so.string(), ": ",
+                                              moved.message()));
   }
   std::shared_ptr<HostModule> module(new HostModule());
   module->path_ = so.string();
@@ -180,15 +187,12 @@ HostModule::load(const artifact::Manifest &manifest) {
     return absl::InternalError(absl::StrCat("cannot load ", so.string(), ": ",
                                             dlerror(),
                                             "; delete it to rebuild"));
-  for (const artifact::Kernel &k : manifest.kernels) {
-    void *sym = dlsym(module->handle_, k.name.c_str());
-    if (!sym)
+  for (const artifact::Kernel &k : manifest.kernels)
+    if (!module->find(k.name))
       return absl::InternalError(
           absl::StrCat(so.string(), " has no kernel '", k.name,
                        "' of the manifest; the artifact's kernels.cu does not "
                        "match its manifest (recompile the artifact)"));
-    module->fns_[k.name] = reinterpret_cast<HostKernelFn>(sym);
-  }
   loaded()[key] = module;
   return std::shared_ptr<const HostModule>(module);
 }

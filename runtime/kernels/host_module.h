@@ -34,7 +34,7 @@ public:
   load(const artifact::Manifest &manifest);
   ~HostModule();
 
-  /// The entry of kernel |name| (every kernel of the manifest has one).
+  /// The entry of kernel |name|, or null when the module has none.
   HostKernelFn find(const std::string &name) const;
   /// Where the shared object lies.
   const std::string &path() const { return path_; }
@@ -43,7 +43,6 @@ private:
   HostModule() = default;
   void *handle_ = nullptr;
   std::string path_;
-  std::map<std::string, HostKernelFn> fns_;
 };
 
 /// The cache directory of built kernel modules.

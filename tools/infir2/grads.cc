@@ -32,7 +32,7 @@ constexpr const char *kUsage =
     "usage: infir2 grads --model DIR --input TOKENS.jsonl --output "
     "OUT.safetensors\n"
     "                    [--precision fp32|bf16|fp8] [--fusion on|off] "
-    "[--artifact ART]\n"
+    "[--artifact ART] [--profile]\n"
     "\n"
     "  --model DIR       Hugging Face model directory (config.json and "
     "safetensors)\n"
@@ -49,6 +49,7 @@ constexpr const char *kUsage =
     "attention\n"
     "                    and embeddings, or one reference kernel per graph op\n"
     "                    (default off: faster on the CPU)\n"
+    "  --profile         print the forward+backward time per op (stderr)\n"
     "  --artifact ART    a precompiled training artifact (infir2c --emit "
     "artifact\n"
     "                    --gradients); default: compile on first use\n";
@@ -61,7 +62,7 @@ int fail(const std::string &message, int code = 1) {
 
 int runGrads(int argc, char **argv) {
   absl::StatusOr<ModelCommandArgs> args =
-      parseModelCommandArgs(argc, argv, /*allowProfile=*/false);
+      parseModelCommandArgs(argc, argv, /*allowProfile=*/true);
   if (!args.ok())
     return fail(absl::StrCat(args.status().message(),
                              absl::IsInvalidArgument(args.status())
@@ -86,8 +87,9 @@ int runGrads(int argc, char **argv) {
   const std::unique_ptr<cpu::Program> &program = model->program;
 
   const auto runStart = std::chrono::steady_clock::now();
-  absl::StatusOr<lm::GradientResult> result =
-      lm::runGradients(*program, lm::batchInputs(*batch));
+  cpu::RunProfile profile;
+  absl::StatusOr<lm::GradientResult> result = lm::runGradients(
+      *program, lm::batchInputs(*batch), args->profile ? &profile : nullptr);
   if (!result.ok())
     return fail(std::string(result.status().message()));
   const double runSeconds =
@@ -116,6 +118,8 @@ int runGrads(int argc, char **argv) {
                                              {"model", request.modelDir}});
       !s.ok())
     return fail(std::string(s.message()));
+  if (args->profile)
+    std::fprintf(stderr, "%s", profile.format().c_str());
   std::printf(
       "infir2 grads: %zu sequences, %s: mean NLL %.6f over %.0f "
       "predicted tokens, %zu gradients; forward+backward %.3f s, "

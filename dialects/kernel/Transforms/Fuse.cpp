@@ -56,7 +56,7 @@ public:
       pos_[&op] = i++;
   }
 
-  void run() {
+  LogicalResult run() {
     SmallVector<Operation *> order;
     for (Operation &op : block_.without_terminator())
       order.push_back(&op);
@@ -88,7 +88,7 @@ public:
       grow(g);
     }
     mergeGroups();
-    materialize();
+    return materialize();
   }
 
 private:
@@ -117,15 +117,6 @@ private:
   void addMember(Group &g, Operation *op) {
     g.members.insert(op);
     owner_[op] = &g;
-  }
-
-  int64_t maxPos(const Group &g) const {
-    int64_t m = 0;
-    for (Operation *op : g.members)
-      m = std::max(m, pos_.lookup(op));
-    for (Operation *op : g.views)
-      m = std::max(m, pos_.lookup(op));
-    return m;
   }
 
   /// Calls |fn| on every reader of |op|'s results that is not part of |g|,
@@ -158,9 +149,9 @@ private:
 
   /// Whether a path of def-use edges from |start| reaches an op of |g|.
   /// Groups count as single nodes: reaching one member of a group reaches
-  /// them all.
+  /// them all. (No pruning by program position: a group reached on the way
+  /// may have members before |g|'s.)
   bool reaches(ArrayRef<Operation *> start, const Group &g) const {
-    const int64_t bound = maxPos(g);
     llvm::SmallPtrSet<Operation *, 32> seen;
     SmallVector<Operation *> stack(start.begin(), start.end());
     while (!stack.empty()) {
@@ -174,8 +165,7 @@ private:
         for (Operation *sibling : it->second->members)
           stack.push_back(sibling);
       for (Operation *u : op->getUsers())
-        if (pos_.lookup(u) <= bound || owner_.count(u))
-          stack.push_back(u);
+        stack.push_back(u);
     }
     return false;
   }
@@ -198,6 +188,9 @@ private:
       return false;
     SmallVector<Operation *> outside;
     outsideReaders(g, p, [&](Operation *u) { outside.push_back(u); });
+    // A block-quantization kernel writes nothing but the FP8 blocks.
+    if (g.hasBlockQuantize() && !outside.empty())
+      return false;
     // Ops that loop over rows, and values written to memory, must walk the
     // kernel's rows; an elementwise value used only inside may be indexed
     // any way (a bias cast read through a broadcast).
@@ -326,7 +319,7 @@ private:
     return name;
   }
 
-  void materialize() {
+  LogicalResult materialize() {
     OpBuilder b(block_.getParentOp()->getContext());
     llvm::SetVector<Operation *> dead;
     for (auto &gp : groups_) {
@@ -426,7 +419,11 @@ private:
     for (Operation *op : order)
       if (op->use_empty())
         op->erase();
-    sortTopologically(&block_);
+    if (!sortTopologically(&block_))
+      return block_.getParentOp()->emitError()
+             << "kernel-fuse formed kernels that depend on each other in a "
+                "cycle; please report this with the input IR";
+    return success();
   }
 
   Block &block_;
@@ -447,7 +444,8 @@ public:
       fn.emitError() << "kernel-fuse works on single-block functions";
       return signalPassFailure();
     }
-    Fuser(fn.getBody().front()).run();
+    if (failed(Fuser(fn.getBody().front()).run()))
+      signalPassFailure();
   }
 };
 } // namespace

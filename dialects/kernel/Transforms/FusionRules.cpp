@@ -131,10 +131,16 @@ OpClass classify(Operation *op) {
   if (auto sp = dyn_cast<graph::SplitOp>(op))
     return allFloatStatic(op) && sp.getAxis() >= 1 ? OpClass::kView
                                                    : OpClass::kOther;
-  if (isa<graph::ConcatOp>(op))
-    return allFloatStatic(op) && tensorType(op->getOperand(0)).getRank() >= 1
-               ? OpClass::kView
-               : OpClass::kOther;
+  // Along the rows only when every input's row count is known.
+  if (auto c = dyn_cast<graph::ConcatOp>(op)) {
+    if (!allFloatStatic(op) || tensorType(op->getOperand(0)).getRank() < 1)
+      return OpClass::kOther;
+    if (c.getAxis() == 0)
+      for (Value in : c.getInputs())
+        if (tensorType(in).isDynamicDim(0))
+          return OpClass::kOther;
+    return OpClass::kView;
+  }
   if (auto s = dyn_cast<graph::SliceOp>(op)) {
     auto x = tensorType(s.getInput());
     if (!allFloatStatic(op) || x.getRank() < 1)

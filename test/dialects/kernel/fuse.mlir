@@ -111,3 +111,36 @@ func.func @rows_differ(%x: tensor<?x32xf32>, %w: tensor<64x32xbf16>) -> (tensor<
   %z = graph.silu %y : tensor<?x64xf32>
   return %wf, %z : tensor<64x32xf32>, tensor<?x64xf32>
 }
+
+// -----
+
+// A producer whose other reader leads back into the kernel only through a
+// kernel formed earlier (a group spanning past the consumer) must not join:
+// the result stays acyclic (the pass fails rather than emit a cycle).
+// CHECK-LABEL: func.func @no_cycle_through_groups
+// CHECK: return
+func.func @no_cycle_through_groups(%a: tensor<?x64xf32>, %b: tensor<?x64xf32>, %c: tensor<?x64xf32>, %d: tensor<?x64xf32>, %w: tensor<64x64xf32>, %w2: tensor<64x64xf32>) -> (tensor<?x64xf32>, tensor<?x64xf32>) {
+  %z = graph.add %a, %b : tensor<?x64xf32>
+  %p = graph.mul %c, %d : tensor<?x64xf32>
+  %r = graph.add %z, %p : tensor<?x64xf32>
+  %x1 = graph.matmul %p, %w : (tensor<?x64xf32>, tensor<64x64xf32>) -> tensor<?x64xf32>
+  %x2 = graph.matmul %x1, %w2 : (tensor<?x64xf32>, tensor<64x64xf32>) -> tensor<?x64xf32>
+  %y = graph.add %z, %x2 : tensor<?x64xf32>
+  %l = graph.matmul %r, %w : (tensor<?x64xf32>, tensor<64x64xf32>) -> tensor<?x64xf32>
+  return %y, %l : tensor<?x64xf32>, tensor<?x64xf32>
+}
+
+// -----
+
+// A block-quantization kernel writes only its FP8 blocks: a cast another op
+// also reads is computed by a kernel of its own.
+// CHECK-LABEL: func.func @blocks_write_only_blocks
+// CHECK: %[[C:.+]] = kernel.fused "cast" schedule rows
+// CHECK: kernel.fused "quantize" schedule blocks(%[[C]])
+// CHECK: graph.embedding %[[C]]
+func.func @blocks_write_only_blocks(%w: tensor<256x256xf32>, %ids: tensor<?xi32>) -> (tensor<256x256xf8E4M3FN>, tensor<2x2xf32>, tensor<?x256xbf16>) {
+  %wb = graph.cast %w : tensor<256x256xf32> to tensor<256x256xbf16>
+  %d, %s = fp8.quantize %wb layout 128x128 scale pow2_f32 role weight : tensor<256x256xbf16> -> tensor<256x256xf8E4M3FN>, tensor<2x2xf32>
+  %e = graph.embedding %wb[%ids] : tensor<256x256xbf16>, tensor<?xi32> -> tensor<?x256xbf16>
+  return %d, %s, %e : tensor<256x256xf8E4M3FN>, tensor<2x2xf32>, tensor<?x256xbf16>
+}

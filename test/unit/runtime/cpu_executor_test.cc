@@ -348,7 +348,8 @@ json kernelProgram(const std::string &name = "scale_rows") {
     "kernels": {"source": "kernels/kernels.cu", "list": [{
       "name": ")" + name +
                      R"(", "label": "scale", "ops": ["graph.mul"],
-      "schedule": "rows", "inputs": 1, "block_threads": 32,
+      "schedule": "rows", "inputs": 1, "input_dtypes": ["F32"],
+      "result_dtypes": ["F32", "F32"], "block_threads": 32,
       "rows_per_block": 1, "col_blocks": 1,
       "rows": {"static": -1, "input": 0, "dim": 0},
       "smem_bytes": 432, "workspace": true, "workspace_per_block": 24,

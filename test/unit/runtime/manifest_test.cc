@@ -197,6 +197,8 @@ json withKernel() {
                      {"ops", {"graph.add"}},
                      {"schedule", "row_tiles"},
                      {"inputs", 1},
+                     {"input_dtypes", {"F32"}},
+                     {"result_dtypes", {"F32", "F32"}},
                      {"block_threads", 32},
                      {"rows_per_block", 128},
                      {"col_blocks", 1},
@@ -275,4 +277,24 @@ TEST(Manifest, RejectsBadKernels) {
   j = withKernel();
   j["kernels"]["list"].push_back(j["kernels"]["list"][0]);
   EXPECT_NE(error(j).find("kernel 'add_0123' twice"), std::string::npos);
+  // The argument block's types are the buffers': a kernel never writes a
+  // bf16 buffer as f32 (or reads one).
+  j = withKernel();
+  j["kernels"]["list"][0]["result_dtypes"] = {"BF16", "F32"};
+  EXPECT_NE(error(j).find("steps[2].results[0]: buffer 4 is F32, kernel "
+                          "'add_0123' writes BF16"),
+            std::string::npos);
+  j = withKernel();
+  j["kernels"]["list"][0]["input_dtypes"] = {"I32"};
+  EXPECT_NE(error(j).find("steps[2].operands[0]: buffer 3 is F32, kernel "
+                          "'add_0123' reads I32"),
+            std::string::npos);
+  j = withKernel();
+  j["kernels"]["list"][0]["input_dtypes"] = json::array();
+  EXPECT_NE(error(j).find("input_dtypes and result_dtypes need one entry"),
+            std::string::npos);
+  j = withKernel();
+  j["kernels"]["list"][0]["smem_bytes"] = 1 << 30;
+  EXPECT_NE(error(j).find("smem_bytes: 1073741824 is more than a block gets"),
+            std::string::npos);
 }

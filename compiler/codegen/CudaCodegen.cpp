@@ -178,6 +178,14 @@ private:
     return var;
   }
 
+  /// |expr| bound once per scope under |key| (a subexpression several
+  /// results of one op share).
+  std::string shared(const std::string &key, const std::string &expr) {
+    if (std::string *hit = lookup(key))
+      return *hit;
+    return bind(key, expr);
+  }
+
   std::string argName(BlockArgument a) {
     return "a.in" + num(a.getArgNumber());
   }
@@ -508,21 +516,45 @@ std::string Emitter::compute(Value v, const Idx &idx) {
   }
   if (isa<graph::SiluGradOp>(def)) {
     std::string dy = operand(0, idx), x = operand(1, idx);
-    std::string sg = bind("#sg" + num(idOf(v)) + "@" + idx.row + "|" + idx.col,
-                          "1.0f / (1.0f + expf(-" + x + "))");
+    std::string sg =
+        shared("#sg" + num(idOf(v)) + "@" + idx.row + "|" + idx.col,
+               "1.0f / (1.0f + expf(-" + x + "))");
     return roundTo(
         dy + " * " + sg + " * (1.0f + " + x + " * (1.0f - " + sg + "))", elem);
   }
   if (auto sg = dyn_cast<graph::SwigluGradOp>(def)) {
     std::string dy = operand(0, idx), g = operand(1, idx), u = operand(2, idx);
     std::string s =
-        bind("#sig" + num(idOf(sg.getGate())) + "@" + idx.row + "|" + idx.col,
-             "1.0f / (1.0f + expf(-" + g + "))");
+        shared("#sig" + num(idOf(sg.getGate())) + "@" + idx.row + "|" + idx.col,
+               "1.0f / (1.0f + expf(-" + g + "))");
     if (cast<OpResult>(v).getResultNumber() == 0)
       return roundTo(dy + " * " + u + " * " + s + " * (1.0f + " + g +
                          " * (1.0f - " + s + "))",
                      elem);
     return roundTo(dy + " * (" + g + " * " + s + ")", elem);
+  }
+  if (auto adam = dyn_cast<graph::AdamwOp>(def)) {
+    // runtime/train/optimizer.cc's arithmetic, operation by operation.
+    const std::string at =
+        num(idOf(adam.getParam())) + "@" + idx.row + "|" + idx.col;
+    auto h = [&](int i) { return value(adam.getHyper(), Idx{num(i), "0"}); };
+    std::string g =
+        shared("#ag" + at, value(adam.getGrad(), idx) + " * " + h(0));
+    std::string m0 = value(adam.getExpAvg(), idx);
+    std::string m =
+        shared("#am" + at, m0 + " + " + h(2) + " * (" + g + " - " + m0 + ")");
+    const unsigned which = cast<OpResult>(v).getResultNumber();
+    if (which == 1)
+      return m;
+    std::string vv =
+        shared("#av" + at, value(adam.getExpAvgSq(), idx) + " * " + h(3) +
+                               " + " + h(4) + " * " + g + " * " + g);
+    if (which == 2)
+      return vv;
+    std::string denom =
+        shared("#ad" + at, "sqrtf(" + vv + ") / " + h(5) + " + " + h(6));
+    return value(adam.getParam(), idx) + " * " + h(1) + " + -" + h(7) + " * " +
+           m + " / " + denom;
   }
   if (isa<graph::RopeOp, graph::RopeGradOp>(def)) {
     bool inverse = isa<graph::RopeGradOp>(def);
@@ -1285,8 +1317,15 @@ FailureOr<GeneratedKernel> Emitter::run() {
       "*args, i64 grid, i64 smem) {\n  @_args a;\n  std::memcpy(&a, args, "
       "sizeof(a));\n  infir2::run_blocks(grid, smem, [&] { @_body(a); });\n}\n"
       "#endif\n";
+  // The launch is part of a kernel's identity: the same code over static
+  // rows of another count is another manifest entry.
+  std::string launch = "rows=" + num(k.staticRows) + ";";
+  for (const std::vector<Dim> &shape : k.resultShapes)
+    for (const Dim &d : shape)
+      launch += num(d.value) + "/" + num(d.rowsDiv) + ",";
   k.name = k.label + "_" +
-           llvm::utohexstr(llvm::xxh3_64bits(text + consts), /*LowerCase=*/true)
+           llvm::utohexstr(llvm::xxh3_64bits(text + consts + launch),
+                           /*LowerCase=*/true)
                .substr(0, 10);
   std::string named;
   for (char ch : text) {

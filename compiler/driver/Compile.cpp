@@ -261,7 +261,8 @@ absl::StatusOr<std::string> artifactKey(const CompileOptions &options) {
       config->canonical(), "|precision=", precisionName(options.precision),
       "|target=", options.target, "|logits=", options.withLogits ? 1 : 0,
       "|gradients=", options.withGradients ? 1 : 0,
-      "|fusion=", fusionEnabled(options) ? 1 : 0, "|infir2=", INFIR2_VERSION,
+      "|fusion=", fusionEnabled(options) ? 1 : 0,
+      "|optimizer=", options.withOptimizer ? 1 : 0, "|infir2=", INFIR2_VERSION,
       "|compiler=", INFIR2_COMPILER_FINGERPRINT,
       "|schema=", artifact::kSchemaVersion);
   return absl::StrFormat("%016x", fnv1a64(text));
@@ -290,9 +291,9 @@ buildAndRun(const CompileOptions &options, mlir::infir2::PipelineStop stop) {
     return built.status();
   mlir::ModuleOp module = *(*built)->module;
   mlir::PassManager pm(&(*built)->context);
-  mlir::infir2::buildArtifactPipeline(pm, options.withGradients,
-                                      usesFp8(options.precision), stop,
-                                      fusionEnabled(options));
+  mlir::infir2::buildArtifactPipeline(
+      pm, options.withGradients, usesFp8(options.precision), stop,
+      fusionEnabled(options), options.withGradients && options.withOptimizer);
   if (options.usePassManagerCLOptions &&
       mlir::failed(mlir::applyPassManagerCLOptions(pm)))
     return absl::InvalidArgumentError("bad pass manager options");
@@ -559,7 +560,8 @@ absl::Status compileArtifact(const CompileOptions &options,
   mlir::PassManager pm(&built.context);
   mlir::infir2::buildArtifactPipeline(
       pm, options.withGradients, usesFp8(options.precision),
-      mlir::infir2::PipelineStop::kAll, fusionEnabled(options));
+      mlir::infir2::PipelineStop::kAll, fusionEnabled(options),
+      options.withGradients && options.withOptimizer);
   // --mlir-print-ir-after-all and friends, when the tool registered them.
   if (options.usePassManagerCLOptions &&
       mlir::failed(mlir::applyPassManagerCLOptions(pm)))

@@ -66,6 +66,9 @@ struct CompileOptions {
   /// `nll_sum`, `token_count` and `grad.<param>` (f32) for every parameter.
   /// Training artifacts set it and clear withLogits.
   bool withGradients = false;
+  /// With withGradients: adds the entry points `grad_norm` and
+  /// `optimizer_step` (graph-adamw), the AdamW update as kernels.
+  bool withOptimizer = false;
   /// Apply MLIR's pass-manager command-line options (--mlir-print-ir-*,
   /// --mlir-timing, ...); only for tools that registered them.
   bool usePassManagerCLOptions = false;

@@ -13,7 +13,7 @@
 
 namespace mlir::infir2 {
 void buildArtifactPipeline(OpPassManager &pm, bool gradients, bool fp8,
-                           PipelineStop stop, bool fusion) {
+                           PipelineStop stop, bool fusion, bool optimizer) {
   // The recipe goes on before differentiation, so the gradient GEMMs of an
   // FP8 linear inherit it; the lowering sees forward and backward together
   // and quantizes each tensor once for both.
@@ -28,6 +28,8 @@ void buildArtifactPipeline(OpPassManager &pm, bool gradients, bool fp8,
     options.keep = "token_count";
     options.gradFunction = "forward_grad";
     pm.addPass(graph::createGraphAutodiffPass(options));
+    if (optimizer)
+      pm.addPass(graph::createGraphAdamwPass());
   }
   if (stop == PipelineStop::kAutodiff)
     return;

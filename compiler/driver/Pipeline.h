@@ -16,13 +16,14 @@ namespace mlir::infir2 {
 /// |fp8|, fp8-lower then turns every annotated GEMM (forward, dgrad, wgrad)
 /// into fp8.quantize + fp8.scaled_matmul; canonicalization (the graph
 /// folders) and CSE clean up; with |fusion|, kernel-fuse groups everything
-/// but the library ops into kernel.fused regions.
+/// but the library ops into kernel.fused regions; with |optimizer|,
+/// graph-adamw adds the AdamW step (`grad_norm`, `optimizer_step`).
 /// Where the pipeline may stop early (infir2c --emit autodiff|fp8).
 enum class PipelineStop { kAutodiff, kFp8, kAll };
 void buildArtifactPipeline(OpPassManager &pm, bool gradients = false,
                            bool fp8 = false,
                            PipelineStop stop = PipelineStop::kAll,
-                           bool fusion = false);
+                           bool fusion = false, bool optimizer = false);
 } // namespace mlir::infir2
 
 #endif // INFIR2_COMPILER_PIPELINE_H

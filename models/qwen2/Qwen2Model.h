@@ -16,18 +16,16 @@
 #include <string>
 #include <vector>
 
+#include "dialects/graph/IR/GraphDialect.h"
 #include "frontends/hf/Qwen2Config.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 
 namespace mlir::infir2 {
-/// Discardable attributes on the forward function's arguments and results:
-/// "graph.input" (token_ids, position_ids, cu_seqlens, labels, loss_mask),
-/// "graph.param" (the Hugging Face tensor name), "graph.output" (logits,
-/// token_nll, nll_sum, token_count).
-inline constexpr const char *kInputAttr = "graph.input";
-inline constexpr const char *kParamAttr = "graph.param";
-inline constexpr const char *kOutputAttr = "graph.output";
+// The names graph functions give their arguments and results (GraphDialect.h).
+using graph::kInputAttr;
+using graph::kOutputAttr;
+using graph::kParamAttr;
 
 /// A parameter of the model: its Hugging Face name and [out, in]-style shape.
 struct Qwen2Param {

@@ -30,10 +30,12 @@
 #include "runtime/train/checkpoint.h"
 #include "runtime/train/metrics.h"
 #include "runtime/train/optimizer.h"
+#include "runtime/train/optimizer_kernels.h"
 
 namespace infir2::recipes {
 namespace {
 namespace fs = std::filesystem;
+
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
@@ -312,6 +314,15 @@ absl::StatusOr<TrainSummary> runTraining(const TrainOptions &options) {
       cpu::Program::create(options.manifest, "forward");
   if (!evalProgram.ok())
     return evalProgram.status();
+  // The optimizer's kernels, when the artifact has them (fusion).
+  std::unique_ptr<train::ArtifactAdamW> adamKernels;
+  if (options.manifest.entryPoint("optimizer_step")) {
+    absl::StatusOr<std::unique_ptr<train::ArtifactAdamW>> k =
+        train::ArtifactAdamW::create(options.manifest);
+    if (!k.ok())
+      return k.status();
+    adamKernels = std::move(*k);
+  }
   const std::vector<artifact::Parameter> &params =
       (*gradProgram)->entryPoint().parameters;
   // fp8 trains BF16 weights whose decoder linears the artifact quantizes.
@@ -515,6 +526,9 @@ absl::StatusOr<TrainSummary> runTraining(const TrainOptions &options) {
       const cpu::Tensor &m = optimizer.master(p.name);
       if (modelType == DType::kF32) {
         bound[p.name] = m;
+      } else if (adamKernels && adamKernels->copies().count(p.name)) {
+        // The update kernel rounded the new master to the model's type.
+        bound[p.name] = adamKernels->copies().at(p.name);
       } else {
         absl::StatusOr<cpu::Tensor> c = cpu::cast(m, modelType);
         if (!c.ok())
@@ -633,7 +647,8 @@ absl::StatusOr<TrainSummary> runTraining(const TrainOptions &options) {
       gradScale *= static_cast<double>(microBatches) / static_cast<double>(gbs);
     for (auto &[name, t] : grads)
       scale(t, static_cast<float>(gradScale));
-    absl::StatusOr<train::StepStats> stats = optimizer.step(grads, lr);
+    absl::StatusOr<train::StepStats> stats =
+        optimizer.step(grads, lr, adamKernels.get());
     if (!stats.ok())
       return stats.status();
     if (!stats->finite)

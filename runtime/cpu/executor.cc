@@ -40,6 +40,7 @@ enum class OpKind {
   kSlice,
   kConcat,
   kSplit,
+  kAdamw,
   kSplat,
   kEmbeddingGrad,
   kRmsNormGrad,
@@ -119,6 +120,7 @@ const std::map<std::string, std::pair<OpInfo, int>> &opTable() {
       {"graph.slice", {{OpKind::kSlice, 1, 1}, 0}},
       {"graph.concat", {{OpKind::kConcat, 1, -1}, 0}},
       {"graph.split", {{OpKind::kSplit, 1, 1, -1}, 0}},
+      {"graph.adamw", {{OpKind::kAdamw, 5, 5, 3}, 0}},
       {"arith.constant", {{OpKind::kSplat, 0, 0}, 0}},
       {"graph.embedding_grad", {{OpKind::kEmbeddingGrad, 2, 2}, 0}},
       {"graph.rms_norm_grad", {{OpKind::kRmsNormGrad, 3, 3, 2}, 0}},
@@ -272,6 +274,12 @@ absl::Status checkTypes(const PreparedStep &ps,
   case OpKind::kSplit:
     for (size_t i = 0; i < s.results.size(); ++i)
       need(res(i) == in(0));
+    break;
+  case OpKind::kAdamw:
+    for (size_t i = 0; i < s.operands.size(); ++i)
+      need(in(i) == DType::kF32);
+    for (size_t i = 0; i < s.results.size(); ++i)
+      need(res(i) == DType::kF32);
     break;
   case OpKind::kEmbeddingGrad:
     need(isFloat(in(0)) && isIndex(in(1)) && out == DType::kF32);
@@ -632,6 +640,8 @@ Program::execute(const PreparedStep &ps, const std::vector<Tensor> &v) const {
     return swigluGrad(arg(0), arg(1), arg(2));
   case OpKind::kSplit:
     return split(arg(0), ps.integer, ps.list1);
+  case OpKind::kAdamw:
+    return adamw(arg(0), arg(1), arg(2), arg(3), arg(4));
   case OpKind::kKernel:
     return launch(ps, v);
   case OpKind::kFp8Quantize:

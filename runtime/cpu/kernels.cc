@@ -1244,6 +1244,41 @@ absl::StatusOr<Tensor> crossEntropyGrad(const Tensor &grad,
   return out;
 }
 
+absl::StatusOr<std::vector<Tensor>>
+adamw(const Tensor &param, const Tensor &grad, const Tensor &expAvg,
+      const Tensor &expAvgSq, const Tensor &hyper) {
+  for (const Tensor *t : {&param, &grad, &expAvg, &expAvgSq, &hyper})
+    if (t->dtype() != DType::kF32)
+      return invalid("adamw: every operand is F32");
+  if (grad.shape() != param.shape() || expAvg.shape() != param.shape() ||
+      expAvgSq.shape() != param.shape() || hyper.numel() != 8)
+    return invalid(absl::StrCat("adamw: param ", shapeOf(param), ", grad ",
+                                shapeOf(grad), ", moments ", shapeOf(expAvg),
+                                " ", shapeOf(expAvgSq), ", hyper ",
+                                shapeOf(hyper), " do not fit"));
+  // The arithmetic of runtime/train/optimizer.cc's AdamW::step.
+  const float *h = hyper.data<float>();
+  const float clip = h[0], decay = h[1], oneMinusB1 = h[2], beta2 = h[3],
+              oneMinusB2 = h[4], bc2Sqrt = h[5], eps = h[6], stepSize = h[7];
+  std::vector<Tensor> out = {Tensor::empty(DType::kF32, param.shape()),
+                             Tensor::empty(DType::kF32, param.shape()),
+                             Tensor::empty(DType::kF32, param.shape())};
+  const float *p0 = param.data<float>(), *g0 = grad.data<float>(),
+              *m0 = expAvg.data<float>(), *v0 = expAvgSq.data<float>();
+  float *p = out[0].data<float>(), *m = out[1].data<float>(),
+        *v = out[2].data<float>();
+  chunked(param.numel(), [&](int64_t b, int64_t n) {
+    for (int64_t i = b; i < b + n; ++i) {
+      const float g = g0[i] * clip;
+      m[i] = m0[i] + oneMinusB1 * (g - m0[i]);
+      v[i] = v0[i] * beta2 + oneMinusB2 * g * g;
+      const float denom = std::sqrt(v[i]) / bc2Sqrt + eps;
+      p[i] = p0[i] * decay + -stepSize * m[i] / denom;
+    }
+  });
+  return out;
+}
+
 absl::StatusOr<Tensor> siluGrad(const Tensor &grad, const Tensor &x) {
   if (absl::Status s = needFloat(x, "silu_grad input"); !s.ok())
     return s;

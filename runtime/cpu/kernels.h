@@ -107,6 +107,12 @@ absl::StatusOr<Tensor> siluGrad(const Tensor &grad, const Tensor &x);
 absl::StatusOr<std::vector<Tensor>>
 swigluGrad(const Tensor &grad, const Tensor &gate, const Tensor &up);
 
+/// graph.adamw: {param', exp_avg', exp_avg_sq'} (f32) from the f32 master
+/// weight, gradient and moments and the step's 8 scalars (GraphOps.td).
+absl::StatusOr<std::vector<Tensor>>
+adamw(const Tensor &param, const Tensor &grad, const Tensor &expAvg,
+      const Tensor &expAvgSq, const Tensor &hyper);
+
 /// A tensor of |shape| with every element |value| (rounded to |dtype|).
 absl::StatusOr<Tensor> splat(DType dtype, std::vector<int64_t> shape,
                              double value);

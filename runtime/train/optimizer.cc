@@ -79,7 +79,7 @@ double AdamW::globalNorm(const std::map<std::string, cpu::Tensor> &grads) {
 }
 
 absl::StatusOr<StepStats> AdamW::step(std::map<std::string, cpu::Tensor> &grads,
-                                      double lr) {
+                                      double lr, AdamWKernels *kernels) {
   for (const std::string &name : names_) {
     auto it = grads.find(name);
     if (it == grads.end())
@@ -91,7 +91,14 @@ absl::StatusOr<StepStats> AdamW::step(std::map<std::string, cpu::Tensor> &grads,
       return s;
   }
   StepStats stats;
-  stats.gradNorm = globalNorm(grads);
+  if (kernels) {
+    absl::StatusOr<double> sum = kernels->sumOfSquares(grads);
+    if (!sum.ok())
+      return sum.status();
+    stats.gradNorm = std::sqrt(*sum);
+  } else {
+    stats.gradNorm = globalNorm(grads);
+  }
   if (!std::isfinite(stats.gradNorm)) {
     stats.finite = false;
     return stats;
@@ -115,6 +122,29 @@ absl::StatusOr<StepStats> AdamW::step(std::map<std::string, cpu::Tensor> &grads,
   const float eps = static_cast<float>(config_.eps);
   const float clip = static_cast<float>(stats.clipScale);
   const bool clipping = stats.clipScale != 1.0;
+  if (kernels) {
+    // A factor of 1 leaves a value's bits alone, so clip and decay are
+    // always applied there.
+    const std::array<float, 8> noDecay = {
+        clip, 1.0f, oneMinusB1, beta2, oneMinusB2, bc2Sqrt, eps, stepSize};
+    std::array<float, 8> decay = noDecay;
+    decay[1] = static_cast<float>(1.0 - lr * config_.weightDecay);
+    std::map<std::string, AdamWState> state;
+    for (auto &[name, s] : slots_)
+      state[name] = {&s.master, &s.expAvg, &s.expAvgSq};
+    if (absl::Status st = kernels->update(decay, noDecay, grads, state);
+        !st.ok())
+      return st;
+    for (const auto &[name, s] : slots_) {
+      const float *p = s.master.data<float>();
+      for (int64_t i = 0; i < s.master.numel(); ++i)
+        if (!std::isfinite(p[i])) {
+          stats.weightsFinite = false;
+          break;
+        }
+    }
+    return stats;
+  }
   std::atomic<uint32_t> nonFinite{0};
   for (const std::string &name : names_) {
     Slot &s = slots_.at(name);

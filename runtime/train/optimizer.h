@@ -21,6 +21,7 @@
 #ifndef INFIR2_RUNTIME_TRAIN_OPTIMIZER_H_
 #define INFIR2_RUNTIME_TRAIN_OPTIMIZER_H_
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -50,6 +51,31 @@ struct StepStats {
   bool weightsFinite = true;
 };
 
+/// One parameter's optimizer state, as AdamWKernels::update sees it.
+struct AdamWState {
+  cpu::Tensor *master = nullptr, *expAvg = nullptr, *expAvgSq = nullptr;
+};
+
+/// The per-element part of AdamW::step done elsewhere: by the generated
+/// kernels of a training artifact's `grad_norm` and `optimizer_step` entry
+/// points (graph-adamw). The scalars (norm, clip, bias corrections) stay in
+/// AdamW::step; the kernels get them as graph.adamw's 8 f32 values:
+/// clip, decay, 1 - beta1, beta2, 1 - beta2, sqrt(1 - beta2^t), eps,
+/// lr / (1 - beta1^t).
+class AdamWKernels {
+public:
+  virtual ~AdamWKernels() = default;
+  /// The sum of the squares of every gradient element.
+  virtual absl::StatusOr<double>
+  sumOfSquares(const std::map<std::string, cpu::Tensor> &grads) = 0;
+  /// Replaces every parameter's state by its update, with |decay| for the
+  /// parameters that decay and |noDecay| for the others.
+  virtual absl::Status update(const std::array<float, 8> &decay,
+                              const std::array<float, 8> &noDecay,
+                              const std::map<std::string, cpu::Tensor> &grads,
+                              std::map<std::string, AdamWState> &state) = 0;
+};
+
 class AdamW {
 public:
   explicit AdamW(AdamWConfig config) : config_(config) {}
@@ -58,10 +84,12 @@ public:
   absl::Status addParameter(const std::string &name, const cpu::Tensor &value);
 
   /// One update with learning rate |lr|. |grads| holds an f32 gradient of
-  /// every parameter's shape (scaled in place by the clip). With a
-  /// non-finite gradient norm nothing is updated and stats.finite is false.
+  /// every parameter's shape (scaled in place by the clip, unless
+  /// |kernels| do the update). With a non-finite gradient norm nothing is
+  /// updated and stats.finite is false. With |kernels|, they compute the
+  /// norm's sum and the per-element update with the same arithmetic.
   absl::StatusOr<StepStats> step(std::map<std::string, cpu::Tensor> &grads,
-                                 double lr);
+                                 double lr, AdamWKernels *kernels = nullptr);
 
   /// The global L2 norm of |grads| (f64 accumulation over a fixed order).
   static double globalNorm(const std::map<std::string, cpu::Tensor> &grads);

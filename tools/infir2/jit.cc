@@ -90,6 +90,7 @@ resolveArtifact(const ArtifactRequest &request) {
   options.withGradients = request.gradients;
   options.withLogits = !request.gradients;
   options.fusion = request.fusion;
+  options.withOptimizer = request.gradients && request.optimizer;
   absl::StatusOr<std::string> key = artifactKey(options);
   if (!key.ok())
     return key.status();

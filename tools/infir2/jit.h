@@ -24,6 +24,9 @@ struct ArtifactRequest {
   std::string artifactDir;        ///< precompiled; empty: use the cache
   /// A training artifact: forward (loss only) and forward_grad.
   bool gradients = false;
+  /// With gradients: the AdamW step as entry points (grad_norm,
+  /// optimizer_step).
+  bool optimizer = false;
   /// Generated (fused) kernels; off: one runtime op per graph op (the
   /// CPU's default: its reference kernels are faster).
   bool fusion = false;

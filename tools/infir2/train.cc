@@ -139,6 +139,8 @@ int runTrain(int argc, char **argv) {
   request.artifactDir = artifactDir;
   request.gradients = true;
   request.fusion = recipe->fusion;
+  // With fusion the optimizer runs as generated kernels too.
+  request.optimizer = recipe->fusion;
   absl::StatusOr<ResolvedArtifact> art = resolveArtifact(request);
   if (!art.ok())
     return fail(std::string(art.status().message()));

@@ -12,7 +12,8 @@
 //   --emit artifact  writes the executable artifact directory OUT (with
 //                    --target cuda:<arch>, NVRTC compiles its kernels);
 //   --gradients      adds the training entry point forward_grad (implies
-//                    --logits=false);
+//                    --logits=false); --optimizer adds grad_norm and
+//                    optimizer_step (AdamW);
 //   --report         prints every GEMM and every generated kernel.
 // MLIR's standard options apply, e.g. --mlir-print-ir-after-all.
 //
@@ -66,6 +67,11 @@ static cl::opt<bool> gradients(
     cl::desc("Add the gradient entry point forward_grad (graph-autodiff); "
              "implies --logits=false"));
 
+static cl::opt<bool> optimizer(
+    "optimizer", cl::init(false),
+    cl::desc("With --gradients, add the entry points grad_norm and "
+             "optimizer_step: the AdamW update compiled like the model"));
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   mlir::registerMLIRContextCLOptions();
@@ -93,6 +99,11 @@ int main(int argc, char **argv) {
   }
   options.withLogits = logits && !gradients;
   options.withGradients = gradients;
+  options.withOptimizer = optimizer;
+  if (optimizer && !gradients) {
+    llvm::errs() << "infir2c: --optimizer needs --gradients\n";
+    return 2;
+  }
   options.usePassManagerCLOptions = true;
   if (report) {
     auto text = infir2::gemmReport(options);

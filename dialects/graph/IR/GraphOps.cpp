@@ -981,6 +981,36 @@ LogicalResult SwigluGradOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// AdamwOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AdamwOp::verify() {
+  RankedTensorType p = tensorType(getParam());
+  for (auto [name, v] : {std::pair<StringRef, Value>{"grad", getGrad()},
+                         {"exp_avg", getExpAvg()},
+                         {"exp_avg_sq", getExpAvgSq()}})
+    if (tensorType(v).getShape() != p.getShape())
+      return emitOpError() << name << " shape "
+                           << formatShape(tensorType(v).getShape())
+                           << " differs from the parameter's "
+                           << formatShape(p.getShape());
+  if (!p.hasStaticShape())
+    return emitOpError() << "parameter shape " << formatShape(p.getShape())
+                         << " must be static";
+  RankedTensorType h = tensorType(getHyper());
+  if (h.getRank() != 1 || h.getDimSize(0) != 8)
+    return emitOpError() << "hyper must be tensor<8xf32> (clip, decay, "
+                            "1 - beta1, beta2, 1 - beta2, bc2, eps, step "
+                            "size), got shape "
+                         << formatShape(h.getShape());
+  for (Value r : getResults())
+    if (failed(verifyResult(*this, tensorType(r), p.getShape(),
+                            p.getElementType(), "the parameter's type")))
+      return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // TableGen'd op definitions
 //===----------------------------------------------------------------------===//
 

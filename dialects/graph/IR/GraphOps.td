@@ -777,4 +777,46 @@ def Graph_SwigluGradOp : Graph_Op<"swiglu_grad", [Pure]> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Optimizer ops
+//===----------------------------------------------------------------------===//
+
+def Graph_AdamwOp : Graph_Op<"adamw", [Pure]> {
+  let summary = "One AdamW step of a parameter's f32 master weight and moments";
+  let description = [{
+    The per-element update of AdamW with decoupled weight decay after a
+    gradient clip, as `runtime/train/optimizer.h` (and torch.optim.AdamW,
+    Megatron's fused Adam) computes it, in f32. `hyper` holds the step's
+    scalars, formed in f64 and rounded to f32 by the caller:
+    `[clip, decay, 1 - beta1, beta2, 1 - beta2, sqrt(1 - beta2^t), eps,
+    lr / (1 - beta1^t)]` (`clip` is 1 when the gradient norm is within the
+    limit, `decay` is `1 - lr * weight_decay`, or 1 for parameters without
+    decay). With `g = grad * clip`:
+
+    ```
+    exp_avg'    = exp_avg + (1 - beta1) * (g - exp_avg)
+    exp_avg_sq' = exp_avg_sq * beta2 + (1 - beta2) * g * g
+    param'      = param * decay
+                  + (-step_size * exp_avg') / (sqrt(exp_avg_sq') / bc2 + eps)
+    ```
+
+    ```mlir
+    %p, %m, %v = graph.adamw %param, %grad, %m0, %v0, %hyper
+        : (tensor<896x896xf32>, tensor<896x896xf32>, tensor<896x896xf32>,
+           tensor<896x896xf32>, tensor<8xf32>)
+        -> (tensor<896x896xf32>, tensor<896x896xf32>, tensor<896x896xf32>)
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$param, Graph_F32Tensor:$grad,
+                       Graph_F32Tensor:$exp_avg, Graph_F32Tensor:$exp_avg_sq,
+                       Graph_F32Tensor:$hyper);
+  let results = (outs Graph_F32Tensor:$new_param, Graph_F32Tensor:$new_exp_avg,
+                      Graph_F32Tensor:$new_exp_avg_sq);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $exp_avg `,` $exp_avg_sq `,` $hyper attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // INFIR2_DIALECTS_GRAPH_IR_GRAPHOPS_TD

@@ -16,10 +16,6 @@ namespace mlir::infir2::graph {
 #include "dialects/graph/Transforms/Passes.h.inc"
 
 namespace {
-constexpr const char *kInputAttr = "graph.input";
-constexpr const char *kParamAttr = "graph.param";
-constexpr const char *kOutputAttr = "graph.output";
-
 RankedTensorType tensorType(Value v) {
   return cast<RankedTensorType>(v.getType());
 }

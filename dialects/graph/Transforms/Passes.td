@@ -64,6 +64,45 @@ def GraphAutodiffPass : Pass<"graph-autodiff", "::mlir::ModuleOp"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Optimizer
+//===----------------------------------------------------------------------===//
+
+def GraphAdamwPass : Pass<"graph-adamw", "::mlir::ModuleOp"> {
+  let summary = "Adds the AdamW step and the gradient norm as functions";
+  let description = [{
+    For the `graph.param` arguments of `function`, adds two functions that
+    training runs after the gradient function, so that the optimizer
+    compiles into kernels like the model:
+
+    * `@grad_norm`: for every parameter `P`, input `grad.P` (f32, the
+      parameter's shape), output `sumsq.P`, the sum of its squares (a
+      `tensor<f32>`); the caller adds them up for the global norm and the
+      clip;
+    * `@optimizer_step`: inputs `master.P`, `grad.P`, `exp_avg.P`,
+      `exp_avg_sq.P` (f32) for every parameter, then `adamw.hyper` and
+      `adamw.hyper_no_decay` (`tensor<8xf32>`, the step's scalars;
+      `graph.adamw` lists them); outputs `master.P`, `exp_avg.P`,
+      `exp_avg_sq.P` and, when the model's parameters are not f32, `param.P`:
+      the new master rounded to the model's type, the weights the next step
+      binds. Parameters of rank 1 and biases take `adamw.hyper_no_decay`
+      (Megatron's parameter groups: no weight decay), the others
+      `adamw.hyper`. A rank-1 parameter is updated as a `[1, N]` row, so a
+      kernel covers it with one block.
+
+    ```mlir
+    // infir2-opt --graph-adamw
+    func.func @optimizer_step(%w: tensor<64x32xf32> {graph.input = "master.w"}, ...)
+    ```
+  }];
+  let options = [
+    Option<"function", "function", "std::string", /*default=*/"\"forward\"",
+           "The function whose parameters are trained">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::infir2::graph::GraphDialect"];
+}
+
+//===----------------------------------------------------------------------===//
 // Graph rewrites
 //===----------------------------------------------------------------------===//
 

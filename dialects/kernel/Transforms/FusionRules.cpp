@@ -151,7 +151,7 @@ OpClass classify(Operation *op) {
   if (isa<graph::AddOp, graph::SubOp, graph::MulOp, graph::DivOp, graph::NegOp,
           graph::ExpOp, graph::LogOp, graph::RsqrtOp, graph::SiluOp,
           graph::SwigluOp, graph::SiluGradOp, graph::SwigluGradOp,
-          graph::CastOp>(op))
+          graph::CastOp, graph::AdamwOp>(op))
     return allFloatStatic(op) ? OpClass::kElementwise : OpClass::kOther;
   if (isa<graph::RopeOp, graph::RopeGradOp>(op)) {
     Value x = op->getOperand(0), pos = op->getOperand(1);

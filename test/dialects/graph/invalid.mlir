@@ -1000,3 +1000,35 @@ func.func @split_result(%x: tensor<?x8xf32>) {
   %0:2 = graph.split %x axis 1 sizes [4, 4] : tensor<?x8xf32> -> tensor<?x4xf32>, tensor<?x5xf32>
   return
 }
+
+// -----
+
+func.func @adamw_shapes(%p: tensor<4x8xf32>, %g: tensor<4x9xf32>, %h: tensor<8xf32>) {
+  // expected-error @+1 {{grad shape 4x9 differs from the parameter's 4x8}}
+  %0:3 = graph.adamw %p, %g, %p, %p, %h : (tensor<4x8xf32>, tensor<4x9xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>)
+  return
+}
+
+// -----
+
+func.func @adamw_hyper(%p: tensor<4x8xf32>, %h: tensor<7xf32>) {
+  // expected-error @+1 {{hyper must be tensor<8xf32> (clip, decay, 1 - beta1, beta2, 1 - beta2, bc2, eps, step size), got shape 7}}
+  %0:3 = graph.adamw %p, %p, %p, %p, %h : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<7xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>)
+  return
+}
+
+// -----
+
+func.func @adamw_dynamic(%p: tensor<?x8xf32>, %h: tensor<8xf32>) {
+  // expected-error @+1 {{parameter shape ?x8 must be static}}
+  %0:3 = graph.adamw %p, %p, %p, %p, %h : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<8xf32>) -> (tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>)
+  return
+}
+
+// -----
+
+func.func @adamw_bf16(%p: tensor<4x8xbf16>, %h: tensor<8xf32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float values}}
+  %0:3 = graph.adamw %p, %p, %p, %p, %h : (tensor<4x8xbf16>, tensor<4x8xbf16>, tensor<4x8xbf16>, tensor<4x8xbf16>, tensor<8xf32>) -> (tensor<4x8xbf16>, tensor<4x8xbf16>, tensor<4x8xbf16>)
+  return
+}

@@ -206,3 +206,10 @@ func.func @split(%x: tensor<?x2048xbf16>, %w: tensor<12x4xf32>) -> (tensor<?x153
   %a, %b = graph.split %w axis 0 sizes [4, 8] : tensor<12x4xf32> -> tensor<4x4xf32>, tensor<8x4xf32>
   return %q, %k, %v, %a, %b : tensor<?x1536xbf16>, tensor<?x256xbf16>, tensor<?x256xbf16>, tensor<4x4xf32>, tensor<8x4xf32>
 }
+
+// CHECK-LABEL: func.func @adamw
+func.func @adamw(%p: tensor<64x32xf32>, %g: tensor<64x32xf32>, %m: tensor<64x32xf32>, %v: tensor<64x32xf32>, %h: tensor<8xf32>) -> (tensor<64x32xf32>, tensor<64x32xf32>, tensor<64x32xf32>) {
+  // CHECK: graph.adamw %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : (tensor<64x32xf32>, tensor<64x32xf32>, tensor<64x32xf32>, tensor<64x32xf32>, tensor<8xf32>) -> (tensor<64x32xf32>, tensor<64x32xf32>, tensor<64x32xf32>)
+  %0:3 = graph.adamw %p, %g, %m, %v, %h : (tensor<64x32xf32>, tensor<64x32xf32>, tensor<64x32xf32>, tensor<64x32xf32>, tensor<8xf32>) -> (tensor<64x32xf32>, tensor<64x32xf32>, tensor<64x32xf32>)
+  return %0#0, %0#1, %0#2 : tensor<64x32xf32>, tensor<64x32xf32>, tensor<64x32xf32>
+}

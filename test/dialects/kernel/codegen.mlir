@@ -99,3 +99,27 @@ func.func @rope(%x: tensor<?x2x128xbf16>, %pos: tensor<?xi32>) -> tensor<?x2x128
   }
   return %0 : tensor<?x2x128xbf16>
 }
+
+// AdamW with the bf16 copy of the new master: one pass over the
+// parameter, the arithmetic of runtime/train/optimizer.cc with the 8
+// scalars read from `hyper`, each shared subexpression computed once.
+// CHECK-LABEL: // adamw_cast (rows): graph.adamw, graph.cast
+// CHECK: if (c < 8) {
+// CHECK: const float [[CLIP:v[0-9]+]] = a.in4[(0)];
+// CHECK: const float [[G:v[0-9]+]] = {{v[0-9]+}} * [[CLIP]];
+// CHECK: const float [[M:v[0-9]+]] = [[M0:v[0-9]+]] + {{v[0-9]+}} * ([[G]] - [[M0]]);
+// CHECK: const float [[V:v[0-9]+]] = {{v[0-9]+}} * {{v[0-9]+}} + {{v[0-9]+}} * [[G]] * [[G]];
+// CHECK: const float [[D:v[0-9]+]] = sqrtf([[V]]) / {{v[0-9]+}} + {{v[0-9]+}};
+// CHECK: const float [[P:v[0-9]+]] = {{v[0-9]+}} * {{v[0-9]+}} + -{{v[0-9]+}} * [[M]] / [[D]];
+// CHECK-NEXT: a.out0[(row) * 8 + c] = [[P]];
+// CHECK-NOT: * [[CLIP]];
+// CHECK: a.out3[(row) * 8 + c] = infir2::f32_to_bf16(
+func.func @adamw(%p: tensor<16x8xf32>, %g: tensor<16x8xf32>, %m: tensor<16x8xf32>, %v: tensor<16x8xf32>, %h: tensor<8xf32>) -> (tensor<16x8xf32>, tensor<16x8xf32>, tensor<16x8xf32>, tensor<16x8xbf16>) {
+  %0:4 = kernel.fused "adamw_cast" schedule rows(%p, %g, %m, %v, %h) : (tensor<16x8xf32>, tensor<16x8xf32>, tensor<16x8xf32>, tensor<16x8xf32>, tensor<8xf32>) -> (tensor<16x8xf32>, tensor<16x8xf32>, tensor<16x8xf32>, tensor<16x8xbf16>) {
+  ^bb0(%a: tensor<16x8xf32>, %b: tensor<16x8xf32>, %c: tensor<16x8xf32>, %d: tensor<16x8xf32>, %e: tensor<8xf32>):
+    %np, %nm, %nv = graph.adamw %a, %b, %c, %d, %e : (tensor<16x8xf32>, tensor<16x8xf32>, tensor<16x8xf32>, tensor<16x8xf32>, tensor<8xf32>) -> (tensor<16x8xf32>, tensor<16x8xf32>, tensor<16x8xf32>)
+    %w = graph.cast %np : tensor<16x8xf32> to tensor<16x8xbf16>
+    kernel.yield %np, %nm, %nv, %w : tensor<16x8xf32>, tensor<16x8xf32>, tensor<16x8xf32>, tensor<16x8xbf16>
+  }
+  return %0#0, %0#1, %0#2, %0#3 : tensor<16x8xf32>, tensor<16x8xf32>, tensor<16x8xf32>, tensor<16x8xbf16>
+}

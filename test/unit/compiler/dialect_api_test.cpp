@@ -56,8 +56,9 @@ protected:
       messages += d.str();
       return success();
     });
-    if (succeeded(verify(op)))
+    if (succeeded(verify(op))) {
       EXPECT_TRUE(messages.empty());
+    }
     return messages;
   }
 

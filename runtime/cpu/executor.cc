@@ -210,6 +210,7 @@ private:
 
 bool isNumeric(DType d) { return isFloat(d) || isIndex(d); }
 bool isCastable(DType d) { return isNumeric(d) || d == DType::kBool; }
+bool isFp8(DType d) { return d == DType::kF8E4M3 || d == DType::kF8E5M2; }
 
 /// The dtype rules of each op (the graph dialect's type constraints), checked
 /// on the artifact's buffers so that kernels only ever see what they handle.
@@ -316,6 +317,20 @@ absl::Status checkTypes(const PreparedStep &ps,
           absl::StrCat(where(s, ps.index), ": the constant ", ps.number,
                        " does not fit ", dtypeName(out)));
     break;
+  case OpKind::kFp8Quantize:
+    need(isFloat(in(0)) && isFp8(out) && res(1) == DType::kF32);
+    if (s.results.size() == 4)
+      need(isFp8(res(2)) && res(3) == DType::kF32);
+    break;
+  case OpKind::kFp8Dequantize:
+    need(isFp8(in(0)) && in(1) == DType::kF32 && isFloat(out));
+    break;
+  case OpKind::kFp8ScaledMatmul:
+    need(isFp8(in(0)) && in(1) == DType::kF32 && isFp8(in(2)) &&
+         in(3) == DType::kF32 && isFloat(out));
+    break;
+  case OpKind::kKernel:
+    break; // kernel steps are checked against their manifest entry
   }
   if (ok)
     return absl::OkStatus();

@@ -92,6 +92,21 @@ std::string tmpNameFor(const std::string &path) {
   return absl::StrCat(path, ".tmp.", getpid());
 }
 
+/// Writes all of |data| to |fd|.
+bool writeAll(int fd, const void *data, size_t size) {
+  const char *p = static_cast<const char *>(data);
+  while (size > 0) {
+    ssize_t w = ::write(fd, p, size);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      return false;
+    }
+    p += w;
+    size -= static_cast<size_t>(w);
+  }
+  return true;
+}
 /// Writes |chunks| to |path| through a temporary file, fsync and rename.
 absl::Status
 writeAtomically(const std::string &path,
@@ -102,20 +117,12 @@ writeAtomically(const std::string &path,
     return absl::InternalError(
         absl::StrCat("cannot create ", tmp, ": ", std::strerror(errno)));
   for (auto [data, size] : chunks) {
-    const char *p = static_cast<const char *>(data);
-    while (size > 0) {
-      ssize_t w = ::write(fd, p, size);
-      if (w < 0) {
-        if (errno == EINTR)
-          continue;
-        int err = errno;
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        return absl::InternalError(
-            absl::StrCat("cannot write ", tmp, ": ", std::strerror(err)));
-      }
-      p += w;
-      size -= static_cast<size_t>(w);
+    if (!writeAll(fd, data, size)) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return absl::InternalError(
+          absl::StrCat("cannot write ", tmp, ": ", std::strerror(err)));
     }
   }
   const bool synced = ::fsync(fd) == 0;
@@ -141,6 +148,32 @@ writeAtomically(const std::string &path,
 //===----------------------------------------------------------------------===//
 // SafetensorsFile
 //===----------------------------------------------------------------------===//
+
+namespace {
+/// The whole pages inside [data, data + nbytes) (release), or the pages
+/// touching it (prefetch).
+std::pair<uintptr_t, size_t> pageRange(const uint8_t *data, int64_t nbytes,
+                                       bool inner) {
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  uintptr_t b = reinterpret_cast<uintptr_t>(data);
+  uintptr_t e = b + static_cast<uintptr_t>(nbytes);
+  b = inner ? (b + page - 1) / page * page : b / page * page;
+  e = inner ? e / page * page : (e + page - 1) / page * page;
+  return {b, e > b ? e - b : 0};
+}
+} // namespace
+
+void SafetensorsFile::prefetch(const TensorView &t) const {
+  auto [b, n] = pageRange(t.data, t.nbytes, /*inner=*/false);
+  if (n)
+    ::madvise(reinterpret_cast<void *>(b), n, MADV_WILLNEED);
+}
+
+void SafetensorsFile::release(const TensorView &t) const {
+  auto [b, n] = pageRange(t.data, t.nbytes, /*inner=*/true);
+  if (n)
+    ::madvise(reinterpret_cast<void *>(b), n, MADV_DONTNEED);
+}
 
 SafetensorsFile::~SafetensorsFile() {
   if (map_)
@@ -432,10 +465,19 @@ Checkpoint::open(const std::string &dir) {
 // Writers
 //===----------------------------------------------------------------------===//
 
-absl::Status
-writeSafetensors(const std::string &path,
-                 const std::vector<TensorData> &tensors,
-                 const std::map<std::string, std::string> &metadata) {
+namespace {
+struct HeaderEntry {
+  const std::string *name;
+  DType dtype;
+  const std::vector<int64_t> *shape;
+  int64_t nbytes; ///< -1: the shape's size
+};
+
+/// The 8-byte length and the JSON header of a file holding |entries| in
+/// order, padded with spaces to a multiple of 8 bytes.
+absl::StatusOr<std::string>
+headerBytes(const std::string &path, const std::vector<HeaderEntry> &entries,
+            const std::map<std::string, std::string> &metadata) {
   ordered_json header = ordered_json::object();
   if (!metadata.empty()) {
     ordered_json meta = ordered_json::object();
@@ -445,37 +487,124 @@ writeSafetensors(const std::string &path,
   }
   std::set<std::string> seen;
   int64_t offset = 0;
-  for (const TensorData &t : tensors) {
-    if (t.name == "__metadata__" || !seen.insert(t.name).second)
+  for (const HeaderEntry &t : entries) {
+    if (*t.name == "__metadata__" || !seen.insert(*t.name).second)
       return absl::InvalidArgumentError(absl::StrCat(
-          path, ": tensor name '", t.name, "' is reserved or repeated"));
-    if (firstInvalidUtf8(t.name) >= 0)
+          path, ": tensor name '", *t.name, "' is reserved or repeated"));
+    if (firstInvalidUtf8(*t.name) >= 0)
       return absl::InvalidArgumentError(
-          absl::StrCat(path, ": tensor name '", t.name, "' is not UTF-8"));
-    std::optional<int64_t> count = elementCount(t.shape);
-    if (!count || *count * dtypeSize(t.dtype) != t.nbytes)
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": tensor '", t.name, "': shape ", formatShape(t.shape), " of ",
-          dtypeName(t.dtype), " does not match its ", t.nbytes, " bytes"));
-    header[t.name] = {{"dtype", dtypeName(t.dtype)},
-                      {"shape", t.shape},
-                      {"data_offsets", {offset, offset + t.nbytes}}};
-    offset += t.nbytes;
+          absl::StrCat(path, ": tensor name '", *t.name, "' is not UTF-8"));
+    std::optional<int64_t> count = elementCount(*t.shape);
+    const int64_t nbytes =
+        t.nbytes < 0 && count ? *count * dtypeSize(t.dtype) : t.nbytes;
+    if (!count || *count * dtypeSize(t.dtype) != nbytes)
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": tensor '", *t.name, "': shape ",
+                       formatShape(*t.shape), " of ", dtypeName(t.dtype),
+                       " does not match its ", nbytes, " bytes"));
+    header[*t.name] = {{"dtype", dtypeName(t.dtype)},
+                       {"shape", *t.shape},
+                       {"data_offsets", {offset, offset + nbytes}}};
+    offset += nbytes;
   }
   // Metadata values are free text (e.g. a path); bytes that are not UTF-8
   // become U+FFFD rather than fail the write.
   std::string text =
       header.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
   text.append((8 - text.size() % 8) % 8, ' ');
-  uint8_t length[8];
+  std::string out(8, '\0');
   uint64_t n = text.size();
   for (int i = 0; i < 8; ++i)
-    length[i] = static_cast<uint8_t>(n >> (8 * i));
+    out[i] = static_cast<char>(static_cast<uint8_t>(n >> (8 * i)));
+  return out + text;
+}
+} // namespace
+
+absl::Status
+writeSafetensors(const std::string &path,
+                 const std::vector<TensorData> &tensors,
+                 const std::map<std::string, std::string> &metadata) {
+  std::vector<HeaderEntry> entries;
+  for (const TensorData &t : tensors)
+    entries.push_back({&t.name, t.dtype, &t.shape, t.nbytes});
+  absl::StatusOr<std::string> header = headerBytes(path, entries, metadata);
+  if (!header.ok())
+    return header.status();
   std::vector<std::pair<const void *, size_t>> chunks = {
-      {length, 8}, {text.data(), text.size()}};
+      {header->data(), header->size()}};
   for (const TensorData &t : tensors)
     chunks.push_back({t.data, static_cast<size_t>(t.nbytes)});
   return writeAtomically(path, chunks);
+}
+
+//===----------------------------------------------------------------------===//
+// SafetensorsWriter
+//===----------------------------------------------------------------------===//
+
+absl::StatusOr<std::unique_ptr<SafetensorsWriter>>
+SafetensorsWriter::create(const std::string &path,
+                          const std::vector<Entry> &entries,
+                          const std::map<std::string, std::string> &metadata) {
+  std::vector<HeaderEntry> header;
+  for (const Entry &e : entries)
+    header.push_back({&e.name, e.dtype, &e.shape, -1});
+  absl::StatusOr<std::string> bytes = headerBytes(path, header, metadata);
+  if (!bytes.ok())
+    return bytes.status();
+  std::unique_ptr<SafetensorsWriter> w(new SafetensorsWriter());
+  w->path_ = path;
+  w->dataStart_ = static_cast<int64_t>(bytes->size());
+  w->fileBytes_ = w->dataStart_;
+  for (const Entry &e : entries)
+    w->fileBytes_ += *elementCount(e.shape) * dtypeSize(e.dtype);
+  w->fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (w->fd_ < 0)
+    return absl::InternalError(
+        absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
+  if (!writeAll(w->fd_, bytes->data(), bytes->size()))
+    return absl::InternalError(
+        absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
+  w->written_ = w->dataStart_;
+  return w;
+}
+
+SafetensorsWriter::~SafetensorsWriter() {
+  if (fd_ >= 0)
+    ::close(fd_);
+}
+
+absl::Status SafetensorsWriter::write(const void *data, int64_t nbytes) {
+  if (fd_ < 0)
+    return absl::FailedPreconditionError(
+        absl::StrCat(path_, ": written after finish()"));
+  if (nbytes < 0 || written_ + nbytes > fileBytes_)
+    return absl::InternalError(absl::StrCat(
+        path_, ": ", nbytes, " more bytes exceed the tensors of the header"));
+  if (!writeAll(fd_, data, static_cast<size_t>(nbytes)))
+    return absl::InternalError(
+        absl::StrCat("cannot write ", path_, ": ", std::strerror(errno)));
+  written_ += nbytes;
+  return absl::OkStatus();
+}
+
+absl::Status SafetensorsWriter::finish() {
+  if (fd_ < 0)
+    return absl::FailedPreconditionError(
+        absl::StrCat(path_, ": finish() called twice"));
+  if (written_ != fileBytes_)
+    return absl::InternalError(absl::StrCat(path_, ": ", written_ - dataStart_,
+                                            " of ", fileBytes_ - dataStart_,
+                                            " tensor bytes were written"));
+  const bool synced = ::fsync(fd_) == 0;
+  int err = errno;
+  const bool closed = ::close(fd_) == 0;
+  fd_ = -1;
+  if (!closed && synced)
+    err = errno;
+  if (!synced || !closed)
+    return absl::InternalError(
+        absl::StrCat("cannot flush ", path_, ": ", std::strerror(err)));
+  return absl::OkStatus();
 }
 
 absl::Status writeCheckpoint(const std::string &dir,

@@ -66,6 +66,15 @@ public:
   const std::map<std::string, std::string> &metadata() const {
     return metadata_;
   }
+  /// Size of the file in bytes.
+  int64_t fileBytes() const { return static_cast<int64_t>(mapSize_); }
+  /// Asks the kernel to read |t|'s bytes ahead (streaming converters).
+  void prefetch(const TensorView &t) const;
+  /// Drops |t|'s pages from this process's memory (they stay in the page
+  /// cache): a converter that is done with a tensor keeps its resident set
+  /// at one tensor, not the whole file. |t| stays readable (pages fault back
+  /// in).
+  void release(const TensorView &t) const;
 
 private:
   SafetensorsFile() = default;
@@ -113,6 +122,40 @@ struct TensorData {
 absl::Status writeSafetensors(
     const std::string &path, const std::vector<TensorData> &tensors,
     const std::map<std::string, std::string> &metadata = {{"format", "pt"}});
+
+/// Writes a safetensors file tensor by tensor: the header (names, dtypes,
+/// shapes) is fixed up front, then the tensors' bytes arrive in that order,
+/// possibly in pieces, so a converter holds one tensor at a time. It writes
+/// |path| directly (callers stream into a temporary directory and rename
+/// it); finish() checks that every byte came and flushes the file to disk.
+class SafetensorsWriter {
+public:
+  struct Entry {
+    std::string name;
+    DType dtype;
+    std::vector<int64_t> shape;
+  };
+  static absl::StatusOr<std::unique_ptr<SafetensorsWriter>> create(
+      const std::string &path, const std::vector<Entry> &entries,
+      const std::map<std::string, std::string> &metadata = {{"format", "pt"}});
+  ~SafetensorsWriter();
+  SafetensorsWriter(const SafetensorsWriter &) = delete;
+  SafetensorsWriter &operator=(const SafetensorsWriter &) = delete;
+
+  /// Appends |nbytes| of the current tensor (the next entry once the
+  /// current one is complete).
+  absl::Status write(const void *data, int64_t nbytes);
+  /// Fails unless every entry's bytes were written; fsyncs and closes.
+  absl::Status finish();
+  /// Bytes of the whole file.
+  int64_t fileBytes() const { return fileBytes_; }
+
+private:
+  SafetensorsWriter() = default;
+  std::string path_;
+  int fd_ = -1;
+  int64_t fileBytes_ = 0, written_ = 0, dataStart_ = 0;
+};
 
 /// Writes |tensors| into directory |dir| (created if needed): one
 /// model.safetensors if they fit in |maxShardBytes|, otherwise shards

@@ -156,6 +156,20 @@ void convertBf16ToF32(const uint16_t *in, float *out, int64_t n) {
   });
 }
 
+void convertF32ToF16(const float *in, uint16_t *out, int64_t n) {
+  forChunks(n, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      out[i] = f32ToF16(in[i]);
+  });
+}
+
+void convertF16ToF32(const uint16_t *in, float *out, int64_t n) {
+  forChunks(n, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      out[i] = f16ToF32(in[i]);
+  });
+}
+
 template <typename In>
 void convertToFp8(const In *in, uint8_t *out, int64_t n, Fp8Format format,
                   Saturation saturation) {

@@ -3,7 +3,8 @@
 // Part of infir2. The runtime half: no LLVM or MLIR headers here.
 //
 // Array forms of the scalar conversions in float8.h, with identical results
-// bit for bit: AVX2 kernels where the CPU has them (isa.h), and split across
+// bit for bit: AVX2 kernels where the CPU has them (isa.h; f16 is scalar
+// code), and split across
 // threads (parallel.h) for arrays of a few hundred thousand elements or more.
 // |in| and |out| must not overlap; |n| may be 0.
 //
@@ -19,6 +20,8 @@
 namespace infir2::numerics {
 void convertF32ToBf16(const float *in, uint16_t *out, int64_t n);
 void convertBf16ToF32(const uint16_t *in, float *out, int64_t n);
+void convertF32ToF16(const float *in, uint16_t *out, int64_t n);
+void convertF16ToF32(const uint16_t *in, float *out, int64_t n);
 
 void convertF32ToFp8(const float *in, uint8_t *out, int64_t n, Fp8Format format,
                      Saturation saturation);

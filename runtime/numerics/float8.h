@@ -2,8 +2,8 @@
 //
 // Part of infir2. The runtime half: no LLVM or MLIR headers here.
 //
-// Bit-exact scalar conversions between f32, bf16, the FP8 formats E4M3FN and
-// E5M2, and the E8M0 scale format. Values travel as their bit patterns
+// Bit-exact scalar conversions between f32, bf16, f16, the FP8 formats E4M3FN
+// and E5M2, and the E8M0 scale format. Values travel as their bit patterns
 // (uint16_t for bf16, uint8_t for FP8 and E8M0), the form they have in
 // tensors and checkpoints. Every function reproduces the host code of
 // CUDA 13's cuda_bf16.h / cuda_fp8.h exactly, NaN encodings included, which
@@ -82,6 +82,55 @@ inline uint16_t f32ToBf16(float f) {
 /// bf16 -> f32, exact.
 inline float bf16ToF32(uint16_t b) {
   return bitsFloat(static_cast<uint32_t>(b) << 16);
+}
+
+//===----------------------------------------------------------------------===//
+// f32 <-> f16 (IEEE binary16)
+//===----------------------------------------------------------------------===//
+
+/// f32 -> f16, round to nearest even, overflow to infinity; every NaN
+/// becomes 0x7FFF (__float2half_rn).
+inline uint16_t f32ToF16(float f) {
+  const uint32_t u = floatBits(f);
+  const uint16_t sign = static_cast<uint16_t>((u >> 16) & 0x8000u);
+  const uint32_t a = u & 0x7FFFFFFFu;
+  if (a > 0x7F800000u)
+    return 0x7FFF;
+  if (a >= 0x477FF000u) // 65520 and up round to infinity
+    return sign | 0x7C00u;
+  if (a >= 0x38800000u) { // normal: 2^-14 and up
+    const uint32_t r = a + 0xFFFu + ((a >> 13) & 1u);
+    return static_cast<uint16_t>(sign | ((r - 0x38000000u) >> 13));
+  }
+  if (a <= 0x33000000u) // 2^-25 and below round to zero (2^-25 is a tie)
+    return sign;
+  // Subnormal: the significand in units of 2^-24, rounded to nearest even.
+  const uint32_t e = a >> 23, m = (a & 0x7FFFFFu) | 0x800000u;
+  const uint32_t shift = 126 - e;
+  uint32_t r = m >> shift;
+  const uint32_t rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+  if (rem > half || (rem == half && (r & 1u)))
+    ++r;
+  return static_cast<uint16_t>(sign | r);
+}
+
+/// f16 -> f32, exact; every NaN becomes 0x7FFFFFFF (__half2float).
+inline float f16ToF32(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  uint32_t e = (h >> 10) & 0x1Fu, m = h & 0x3FFu;
+  if (e == 0x1F)
+    return bitsFloat(m ? 0x7FFFFFFFu : sign | 0x7F800000u);
+  if (e == 0) {
+    if (m == 0)
+      return bitsFloat(sign);
+    uint32_t shift = 0;
+    while (!(m & 0x400u)) {
+      m <<= 1;
+      ++shift;
+    }
+    return bitsFloat(sign | ((113 - shift) << 23) | ((m & 0x3FFu) << 13));
+  }
+  return bitsFloat(sign | ((e + 112) << 23) | (m << 13));
 }
 
 //===----------------------------------------------------------------------===//

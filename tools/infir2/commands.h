@@ -17,6 +17,8 @@ int runTrain(int argc, char **argv);
 int runTokenize(int argc, char **argv);
 int runDetokenize(int argc, char **argv);
 int runPack(int argc, char **argv);
+int runConvert(int argc, char **argv);
+int runInspect(int argc, char **argv);
 } // namespace infir2::runner
 
 #endif // INFIR2_TOOLS_INFIR2_COMMANDS_H_

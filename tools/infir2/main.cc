@@ -45,6 +45,10 @@ constexpr Command kCommands[] = {
      infir2::runner::runDetokenize},
     {"pack", "tokenize a recipe's dataset and show its micro-batches",
      infir2::runner::runPack},
+    {"convert", "checkpoints: BF16 <-> block FP8, INT4 (compressed-tensors)",
+     infir2::runner::runConvert},
+    {"inspect", "a checkpoint's tensors, quantization and problems",
+     infir2::runner::runInspect},
     {"help", "print this help", runHelp},
 };
 

@@ -89,6 +89,19 @@ inline uint32_t bf16ToF32Bits(uint16_t b) {
   std::memcpy(&u, &f, 4);
   return u;
 }
+/// __float2half_rn.
+inline uint16_t f32ToF16(float x) {
+  return static_cast<__half_raw>(__float2half_rn(x)).x;
+}
+/// __half2float.
+inline uint32_t f16ToF32Bits(uint16_t h) {
+  __half_raw raw;
+  raw.x = h;
+  float f = __half2float(__half(raw));
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
 } // namespace infir2::numerics::cuda_ref
 
 #endif // INFIR2_TEST_UNIT_RUNTIME_CUDA_REFERENCE_H_

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -103,6 +104,23 @@ TEST(NumericsConversion, AllBf16ToF32MatchCuda) {
   for (size_t i = 0; i < in.size(); ++i) {
     ASSERT_EQ(floatBits(bf16ToF32(in[i])), cuda_ref::bf16ToF32Bits(in[i]));
     ASSERT_EQ(floatBits(bulk[i]), cuda_ref::bf16ToF32Bits(in[i]));
+  }
+}
+
+TEST(NumericsConversion, AllF16ToF32MatchCuda) {
+  std::vector<uint16_t> in(65536);
+  for (size_t i = 0; i < in.size(); ++i)
+    in[i] = static_cast<uint16_t>(i);
+  std::vector<float> bulk(in.size());
+  convertF16ToF32(in.data(), bulk.data(), in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    ASSERT_EQ(floatBits(f16ToF32(in[i])), cuda_ref::f16ToF32Bits(in[i]))
+        << "f16 " << hex(in[i]);
+    ASSERT_EQ(floatBits(bulk[i]), cuda_ref::f16ToF32Bits(in[i]));
+    // Every non-NaN f16 survives the round trip.
+    if (!std::isnan(bulk[i])) {
+      ASSERT_EQ(f32ToF16(bulk[i]), in[i]) << "f16 " << hex(in[i]);
+    }
   }
 }
 

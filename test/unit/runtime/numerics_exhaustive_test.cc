@@ -2,8 +2,8 @@
 //
 // Part of infir2's tests (ctest label "exhaustive"). Runs all 2^32 f32 bit
 // patterns through f32 -> E4M3FN and E5M2 (both saturation modes), f32 ->
-// E8M0 (toward zero and up, both saturation modes) and f32 -> bf16, with the
-// scalar and the bulk conversions, against NVIDIA's host functions.
+// E8M0 (toward zero and up, both saturation modes), f32 -> bf16 and f16, with
+// the scalar and the bulk conversions, against NVIDIA's host functions.
 // INFIR2_EXHAUSTIVE_STRIDE=k checks every k-th pattern for quick runs.
 //
 //===----------------------------------------------------------------------===//
@@ -182,6 +182,18 @@ TEST(Bf16Sweep, EveryF32MatchesCuda) {
         },
         [](float x) { return f32ToBf16(x); },
         [](float x) { return cuda_ref::f32ToBf16(x); });
+  });
+}
+
+TEST(F16Sweep, EveryF32MatchesCuda) {
+  sweep("f32 -> f16", [&](const float *in, int64_t n) {
+    return compareAll<uint16_t>(
+        in, n,
+        [&](const float *a, uint16_t *o, int64_t k) {
+          convertF32ToF16(a, o, k);
+        },
+        [](float x) { return f32ToF16(x); },
+        [](float x) { return cuda_ref::f32ToF16(x); });
   });
 }
 } // namespace

@@ -230,6 +230,44 @@ TEST_F(SafetensorsTest, WriterChecksNamesAndKeepsFreeTextMetadata) {
   EXPECT_EQ((*f)->metadata().at("model"), "/data/mod\xef\xbf\xbdle");
 }
 
+TEST_F(SafetensorsTest, StreamingWriterWritesTensorsInPiecesAndChecksBytes) {
+  auto w = SafetensorsWriter::create(
+      path("s.safetensors"),
+      {{"a", DType::kF32, {2, 3}}, {"b", DType::kU8, {5}}});
+  ASSERT_TRUE(w.ok()) << w.status();
+  const float a[6] = {1, 2, 3, 4, 5, 6};
+  const uint8_t b[5] = {9, 8, 7, 6, 5};
+  // Too early: the bytes of "b" are missing.
+  ASSERT_TRUE((*w)->write(a, 8).ok());
+  ASSERT_TRUE((*w)->write(a + 2, 16).ok());
+  EXPECT_FALSE((*w)->write(b, 6).ok()) << "more bytes than the header";
+  auto early = SafetensorsWriter::create(path("e.safetensors"),
+                                         {{"b", DType::kU8, {5}}});
+  ASSERT_TRUE(early.ok());
+  EXPECT_NE(std::string((*early)->finish().message()).find("0 of 5"),
+            std::string::npos);
+  ASSERT_TRUE((*w)->write(b, 5).ok());
+  ASSERT_TRUE((*w)->finish().ok());
+  auto f = SafetensorsFile::open(path("s.safetensors"));
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ((*f)->fileBytes(), (*w)->fileBytes());
+  const TensorView *ta = (*f)->find("a");
+  const TensorView *tb = (*f)->find("b");
+  ASSERT_TRUE(ta && tb);
+  EXPECT_EQ(ta->shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(std::memcmp(ta->data, a, 24), 0);
+  EXPECT_EQ(std::memcmp(tb->data, b, 5), 0);
+  // Released pages read back the same bytes.
+  (*f)->release(*ta);
+  (*f)->prefetch(*ta);
+  EXPECT_EQ(std::memcmp(ta->data, a, 24), 0);
+  // Repeated names are refused before anything is written.
+  EXPECT_FALSE(
+      SafetensorsWriter::create(path("r.safetensors"), {{"x", DType::kU8, {1}},
+                                                        {"x", DType::kU8, {1}}})
+          .ok());
+}
+
 TEST_F(SafetensorsTest, R6WrongDtypeSize) {
   std::string e = errorOf(
       raw("size.safetensors",

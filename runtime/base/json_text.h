@@ -12,8 +12,11 @@
 #ifndef INFIR2_RUNTIME_BASE_JSON_TEXT_H_
 #define INFIR2_RUNTIME_BASE_JSON_TEXT_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "nlohmann/json.hpp"
 
@@ -56,6 +59,29 @@ inline nlohmann::json parseJson(std::string_view text, std::string &error) {
       error = error.substr(tag + 2);
     return nlohmann::json(nlohmann::json::value_t::discarded);
   }
+}
+
+/// obj[key] as T (std::string, bool, int64_t or double) when present with
+/// T's JSON type, |def| when obj is not an object or has no |key|, and
+/// nullopt when the key holds another type. nlohmann's value() would throw
+/// on a config.json that has, e.g., "num_bits": "4".
+template <typename T, typename Json>
+std::optional<T> jsonField(const Json &obj, const char *key, T def) {
+  if (!obj.is_object() || !obj.contains(key))
+    return def;
+  const Json &v = obj[key];
+  bool ok;
+  if constexpr (std::is_same_v<T, std::string>)
+    ok = v.is_string();
+  else if constexpr (std::is_same_v<T, bool>)
+    ok = v.is_boolean();
+  else if constexpr (std::is_same_v<T, int64_t>)
+    ok = v.is_number_integer();
+  else
+    ok = v.is_number();
+  if (!ok)
+    return std::nullopt;
+  return v.template get<T>();
 }
 } // namespace infir2
 

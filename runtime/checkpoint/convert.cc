@@ -33,6 +33,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "runtime/base/json_text.h"
 #include "runtime/io/safetensors.h"
 #include "runtime/numerics/convert.h"
 #include "runtime/numerics/float8.h"
@@ -239,9 +240,17 @@ public:
       }
     }
     fs::rename(dir_, target_, ec);
-    if (ec)
-      return absl::InternalError(absl::StrCat("cannot rename ", dir_, " to ",
-                                              target_, ": ", ec.message()));
+    if (ec) {
+      const std::string why = ec.message();
+      // Put the old output back: a failed run must not lose it.
+      if (!old.empty())
+        fs::rename(old, target_, ec);
+      return absl::InternalError(absl::StrCat(
+          "cannot rename ", dir_, " to ", target_, ": ", why,
+          old.empty() || !ec
+              ? ""
+              : absl::StrCat("; the previous output is in ", old)));
+    }
     dir_.clear();
     if (!old.empty())
       fs::remove_all(old, ec);
@@ -252,13 +261,30 @@ private:
   std::string dir_, target_;
 };
 
+/// fsync of a file or directory, so the rename that commits the output
+/// never publishes data still in the page cache.
+absl::Status syncPath(const fs::path &path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return absl::InternalError(absl::StrCat("cannot open ", path.string(), ": ",
+                                            std::strerror(errno)));
+  const bool ok = ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok)
+    return absl::InternalError(
+        absl::StrCat("cannot fsync ", path.string(), ": ", std::strerror(err)));
+  return absl::OkStatus();
+}
+
 absl::Status writeText(const fs::path &path, const std::string &text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
   out.flush();
   if (!out)
     return absl::InternalError(absl::StrCat("cannot write ", path.string()));
-  return absl::OkStatus();
+  out.close();
+  return syncPath(path);
 }
 
 /// Copies every file of the input that is not a weight shard, the index or
@@ -271,7 +297,12 @@ absl::StatusOr<int64_t> copyOtherFiles(const Input &in, const fs::path &to) {
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(in.dir, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    const fs::path rel = fs::relative(it->path(), in.dir, ec);
+    // Lexical: a Hugging Face cache snapshot is a directory of symlinks,
+    // which fs::relative would resolve to paths outside the output.
+    const fs::path rel = it->path().lexically_relative(in.dir);
+    if (rel.empty() || *rel.begin() == "..")
+      return absl::InternalError(absl::StrCat(
+          "cannot place ", it->path().string(), " relative to ", in.dir));
     if (rel.has_parent_path() == false && skip.count(rel.string()))
       continue;
     if (it->is_directory(ec)) {
@@ -283,6 +314,8 @@ absl::StatusOr<int64_t> copyOtherFiles(const Input &in, const fs::path &to) {
       if (ec)
         return absl::InternalError(absl::StrCat(
             "cannot copy ", it->path().string(), ": ", ec.message()));
+      if (absl::Status st = syncPath(to / rel); !st.ok())
+        return st;
       ++copied;
     }
   }
@@ -662,14 +695,33 @@ absl::StatusOr<Plan> planFp8ToBf16(const Input &in, ordered_json &config,
                      "cols]"));
       blockR = b[0].get<int64_t>();
       blockC = b[1].get<int64_t>();
+      if (blockR <= 0 || blockC <= 0)
+        return absl::InvalidArgumentError(
+            absl::StrCat(cfgPath, ": quantization_config.weight_block_size [",
+                         blockR, ", ", blockC, "] must be positive"));
     }
-    if (q.is_object() && q.contains("quant_method") &&
-        q["quant_method"] != "fp8")
+    const std::optional<std::string> method =
+        jsonField<std::string>(q, "quant_method", "fp8");
+    if (!method || *method != "fp8") {
+      const std::optional<std::string> format =
+          jsonField<std::string>(q, "format", "");
+      std::string hint = "infir2 reads block FP8 (quant_method \"fp8\")";
+      if (method && *method == "compressed-tensors" && format &&
+          *format == "pack-quantized")
+        hint = "for compressed-tensors INT4 use `infir2 convert int4-to-bf16`";
+      else if (method && *method == "compressed-tensors")
+        hint = absl::StrCat("compressed-tensors format ",
+                            format ? absl::StrCat("\"", *format, "\"")
+                                   : "(not a string)",
+                            " is not supported; infir2 reads block FP8 "
+                            "(quant_method \"fp8\") and INT4 pack-quantized");
       return absl::FailedPreconditionError(
           absl::StrCat(cfgPath, ": quantization_config.quant_method is ",
-                       q["quant_method"].dump(),
-                       ", not \"fp8\"; for compressed-tensors "
-                       "INT4 use `infir2 convert int4-to-bf16`"));
+                       q.is_object() && q.contains("quant_method")
+                           ? briefJson(q["quant_method"])
+                           : "missing",
+                       ", not \"fp8\"; ", hint));
+    }
   }
   Plan plan;
   plan.shards.resize(in.shards.size());
@@ -690,6 +742,10 @@ absl::StatusOr<Plan> planFp8ToBf16(const Input &in, ordered_json &config,
             where, ": tensor '", t.name, "' is ", dtypeName(t.dtype),
             " but the checkpoint has no ", t.name, "_scale_inv or ", t.name,
             "_scale to dequantize it with"));
+      if (!isFloatWeightDtype(scale->dtype))
+        return absl::InvalidArgumentError(absl::StrCat(
+            in.fileOf(scaleName).path(), ": scale tensor '", scaleName, "' is ",
+            dtypeName(scale->dtype), "; expected F32, BF16 or F16"));
       const int64_t elems = t.elements();
       const int64_t rows = t.shape.size() == 2 ? t.shape[0] : 1;
       const int64_t cols = t.shape.size() == 2 ? t.shape[1] : elems;
@@ -1031,8 +1087,10 @@ absl::StatusOr<Plan> planInt4ToBf16(const Input &in, ordered_json &config,
   std::optional<bool> symmetric;
   if (config.is_object() && config.contains("quantization_config")) {
     const ordered_json &q = config["quantization_config"];
-    if (!q.is_object() || q.value("quant_method", "") != "compressed-tensors" ||
-        q.value("format", "") != "pack-quantized")
+    if (jsonField<std::string>(q, "quant_method", "") !=
+            std::optional<std::string>("compressed-tensors") ||
+        jsonField<std::string>(q, "format", "") !=
+            std::optional<std::string>("pack-quantized"))
       return absl::FailedPreconditionError(absl::StrCat(
           cfgPath, ": quantization_config is not compressed-tensors "
                    "pack-quantized; for block FP8 use `infir2 convert "
@@ -1042,12 +1100,22 @@ absl::StatusOr<Plan> planInt4ToBf16(const Input &in, ordered_json &config,
         if (grp.is_object() && grp.contains("weights") &&
             grp["weights"].is_object()) {
           const ordered_json &w = grp["weights"];
-          if (w.value("num_bits", 4) != 4 || w.value("type", "int") != "int")
+          const std::optional<int64_t> bits =
+              jsonField<int64_t>(w, "num_bits", 4);
+          const std::optional<std::string> type =
+              jsonField<std::string>(w, "type", "int");
+          const std::optional<bool> sym = jsonField<bool>(w, "symmetric", true);
+          if (!bits || !type || !sym)
+            return absl::InvalidArgumentError(absl::StrCat(
+                cfgPath, ": config group ", name,
+                " weights: num_bits must be an integer, type a string and "
+                "symmetric a boolean; got ",
+                briefJson(w)));
+          if (*bits != 4 || *type != "int")
             return absl::UnimplementedError(absl::StrCat(
-                cfgPath, ": config group ", name, " has num_bits ",
-                w.value("num_bits", 4), " type ", w.value("type", "int"),
-                "; only 4-bit int weights are supported"));
-          symmetric = w.value("symmetric", true);
+                cfgPath, ": config group ", name, " has num_bits ", *bits,
+                " type ", *type, "; only 4-bit int weights are supported"));
+          symmetric = *sym;
         }
   }
   Plan plan;
@@ -1201,6 +1269,22 @@ absl::StatusOr<ConvertReport> run(Mode mode, const ConvertOptions &opt) {
       fs::equivalent(opt.input, opt.output, ec))
     return absl::InvalidArgumentError(
         absl::StrCat("--output ", opt.output, " is the input directory"));
+  {
+    // The copy walks the input and the commit replaces the output: one
+    // inside the other would copy the output into itself or delete the
+    // input with --force.
+    const fs::path i = fs::weakly_canonical(opt.input, ec);
+    const fs::path o = fs::weakly_canonical(opt.output, ec);
+    auto inside = [](const fs::path &a, const fs::path &b) {
+      const fs::path rel = a.lexically_relative(b);
+      return !rel.empty() && *rel.begin() != "..";
+    };
+    if (!i.empty() && !o.empty() && (inside(o, i) || inside(i, o)))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--output ", opt.output, inside(o, i) ? " is inside" : " contains",
+          " the input directory ", opt.input,
+          "; choose an output next to the input"));
+  }
   if (isNonEmptyPath(opt.output) && !opt.force)
     return absl::AlreadyExistsError(
         absl::StrCat(opt.output, " exists and is not empty; pass --force to "
@@ -1234,7 +1318,14 @@ absl::StatusOr<ConvertReport> run(Mode mode, const ConvertOptions &opt) {
   ConvertReport report;
   report.tensorsIn = static_cast<int64_t>(in->tensors.size());
   report.tensorsQuantized = plan->quantized;
+  // Dequantized outputs are 2x (FP8) or 4x (INT4) their input: the memory
+  // bound is in terms of the larger side.
   report.largestTensorBytes = in->largest;
+  for (const std::vector<Job> &jobs : plan->shards)
+    for (const Job &j : jobs)
+      for (const Out &o : j.outs)
+        report.largestTensorBytes =
+            std::max(report.largestTensorBytes, o.bytes());
   report.shards = static_cast<int64_t>(in->shards.size());
   report.warnings = plan->warnings;
 
@@ -1336,6 +1427,12 @@ absl::StatusOr<ConvertReport> run(Mode mode, const ConvertOptions &opt) {
     if (absl::Status st = w->finish(); !st.ok())
       return st;
   }
+  // Scales folded into their weights and dropped tensors were never counted
+  // on their own; the bar ends at its total.
+  progress.bytesDone = progress.bytesTotal;
+  progress.tensor.clear();
+  if (opt.progress)
+    opt.progress(progress);
   report.bytesIn = in->tensorBytes;
   report.bytesOut = totalOut;
   if (in->indexed) {
@@ -1354,8 +1451,11 @@ absl::StatusOr<ConvertReport> run(Mode mode, const ConvertOptions &opt) {
         absl::StrCat(opt.input, " has no config.json: the output has no "
                                 "quantization_config for engines to read"));
   }
+  if (absl::Status st = syncPath(tmp); !st.ok())
+    return st;
   if (absl::Status st = staging.commit(); !st.ok())
     return st;
+  (void)syncPath(fs::absolute(opt.output).lexically_normal().parent_path());
   for (const auto &late : plan->lateWarnings)
     if (std::string w = late(); !w.empty())
       report.warnings.push_back(w);

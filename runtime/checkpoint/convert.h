@@ -76,7 +76,7 @@ struct ConvertOptions {
 struct ConvertReport {
   int64_t tensorsIn = 0, tensorsOut = 0, tensorsQuantized = 0;
   int64_t bytesIn = 0, bytesOut = 0; ///< tensor bytes read and written
-  int64_t largestTensorBytes = 0;    ///< largest input tensor
+  int64_t largestTensorBytes = 0;    ///< largest input or output tensor
   int64_t shards = 0, filesCopied = 0;
   double seconds = 0;
   /// Things the user should know that are not errors (e.g. scales that

@@ -11,12 +11,14 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
+#include "runtime/base/json_text.h"
 #include "runtime/io/safetensors.h"
 #include "runtime/numerics/float8.h"
 
@@ -80,21 +82,37 @@ struct Checks {
 
   void run() {
     int64_t blockR = 128, blockC = 128;
-    const bool fp8Config =
-        qconfig.is_object() && qconfig.value("quant_method", "") == "fp8";
+    const std::optional<std::string> method =
+        jsonField<std::string>(qconfig, "quant_method", "");
+    const std::optional<std::string> format =
+        jsonField<std::string>(qconfig, "format", "");
+    if (!method || !format)
+      problems.push_back(
+          "config.json: quantization_config.quant_method and .format must be "
+          "strings");
+    const bool fp8Config = method == std::optional<std::string>("fp8");
     const bool int4Config =
-        qconfig.is_object() &&
-        qconfig.value("quant_method", "") == "compressed-tensors" &&
-        qconfig.value("format", "") == "pack-quantized";
+        method == std::optional<std::string>("compressed-tensors") &&
+        format == std::optional<std::string>("pack-quantized");
     bool ue8m0 = false;
     if (fp8Config) {
-      if (qconfig.contains("weight_block_size") &&
-          qconfig["weight_block_size"].is_array() &&
-          qconfig["weight_block_size"].size() == 2) {
-        blockR = qconfig["weight_block_size"][0].get<int64_t>();
-        blockC = qconfig["weight_block_size"][1].get<int64_t>();
+      if (qconfig.contains("weight_block_size")) {
+        const ordered_json &b = qconfig["weight_block_size"];
+        if (b.is_array() && b.size() == 2 && b[0].is_number_integer() &&
+            b[1].is_number_integer() && b[0].get<int64_t>() > 0 &&
+            b[1].get<int64_t>() > 0) {
+          blockR = b[0].get<int64_t>();
+          blockC = b[1].get<int64_t>();
+        } else {
+          problems.push_back(absl::StrCat(
+              "config.json: quantization_config.weight_block_size is ",
+              briefJson(b),
+              ", not [rows, cols] of positive integers; "
+              "scales are checked against 128x128 blocks"));
+        }
       }
-      ue8m0 = qconfig.value("scale_fmt", "") == "ue8m0";
+      ue8m0 = jsonField<std::string>(qconfig, "scale_fmt", "") ==
+              std::optional<std::string>("ue8m0");
     }
     std::set<std::string> unconverted;
     if (fp8Config && qconfig.contains("modules_to_not_convert") &&
@@ -261,13 +279,14 @@ struct Checks {
   }
   int64_t qconfigGroupSize() const {
     const ordered_json *w = weightsArgs();
-    return w && (*w).contains("group_size") && (*w)["group_size"].is_number()
+    return w && (*w).contains("group_size") &&
+                   (*w)["group_size"].is_number_integer()
                ? (*w)["group_size"].get<int64_t>()
                : -1;
   }
   bool qconfigSymmetric() const {
     const ordered_json *w = weightsArgs();
-    return !w || w->value("symmetric", true);
+    return !w || jsonField<bool>(*w, "symmetric", true).value_or(true);
   }
 };
 } // namespace

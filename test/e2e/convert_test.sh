@@ -143,6 +143,50 @@ errors)
     "{'w.weight': ('F8_E4M3', [4, 4], bytes(16))}"
   expect_error noscale 1 "tensor 'w.weight' is F8_E4M3 but the checkpoint has no w.weight_scale_inv or w.weight_scale" \
     convert fp8-to-bf16 --input "$dir/noscale" --output "$dir/x"
+  # An output nested in the input (or around it) is refused before --force
+  # could delete the input.
+  expect_error nested 1 "is inside the input directory" \
+    convert hf-to-fp8 --input "$in" --output "$in/fp8" --force
+  expect_error around 1 "contains the input directory" \
+    convert hf-to-fp8 --input "$dir/full" --output "$dir" --force
+  [[ -f $dir/full/config.json ]] || fail "a refused run touched its input"
+  # Malformed quantization configs name the field instead of crashing.
+  mkdir -p "$dir/zeroblock"
+  cp "$dir/badscale/model.safetensors" "$dir/zeroblock/"
+  echo '{"quantization_config": {"quant_method": "fp8", "weight_block_size": [0, 128]}}' \
+    >"$dir/zeroblock/config.json"
+  expect_error zeroblock 1 "weight_block_size \[0, 128\] must be positive" \
+    convert fp8-to-bf16 --input "$dir/zeroblock" --output "$dir/x"
+  expect_error inspectzero 1 "weight_block_size is \[0, 128\], not \[rows, cols\] of positive integers" \
+    inspect "$dir/zeroblock"
+  mkdir -p "$dir/floatct"
+  cp "$dir/badscale/model.safetensors" "$dir/floatct/"
+  echo '{"quantization_config": {"quant_method": "compressed-tensors", "format": "float-quantized"}}' \
+    >"$dir/floatct/config.json"
+  expect_error floatct 1 "compressed-tensors format \"float-quantized\" is not supported" \
+    convert fp8-to-bf16 --input "$dir/floatct" --output "$dir/x"
+  mkdir -p "$dir/strbits"
+  cp "$dir/badscale/model.safetensors" "$dir/strbits/"
+  echo '{"quantization_config": {"quant_method": "compressed-tensors", "format": "pack-quantized", "config_groups": {"group_0": {"weights": {"num_bits": "4"}}}}}' \
+    >"$dir/strbits/config.json"
+  expect_error strbits 1 "config group group_0 weights: num_bits must be an integer" \
+    convert int4-to-bf16 --input "$dir/strbits" --output "$dir/x"
+  # A Hugging Face cache snapshot: every file a symlink into blobs/. The
+  # output holds files, all inside it.
+  mkdir -p "$dir/hub/blobs" "$dir/hub/snapshots/abc"
+  for f in "$in"/*; do
+    if [[ -d $f ]]; then
+      cp -r "$f" "$dir/hub/snapshots/abc/"
+    else
+      cp "$f" "$dir/hub/blobs/$(basename "$f").blob"
+      ln -s "../../blobs/$(basename "$f").blob" "$dir/hub/snapshots/abc/$(basename "$f")"
+    fi
+  done
+  convert hub hf-to-fp8 --input "$dir/hub/snapshots/abc" --output "$dir/hub_out"
+  [[ -f $dir/hub_out/tokenizer_config.json && ! -L $dir/hub_out/tokenizer_config.json ]] ||
+    fail "the snapshot's tokenizer_config.json was not copied as a file"
+  [[ ! -e $dir/hub/blobs/tokenizer_config.json ]] || fail "a copy landed outside the output"
+  rm -rf "$dir/hub" "$dir/hub_out"
   # A failure in the second shard (a NaN INT4 cannot hold) leaves nothing:
   # no output, no temporary directory.
   cp -r "$in" "$dir/nan"

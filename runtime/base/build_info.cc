@@ -6,6 +6,8 @@
 
 #include "runtime/base/build_info.h"
 
+#include <cstdlib>
+
 #include "absl/strings/str_cat.h"
 #include "runtime/base/build_config.h"
 
@@ -24,5 +26,15 @@ std::string formatBuildInfo(const BuildInfo &info) {
       info.cudaEnabled ? absl::StrCat("on (toolkit ", info.cudaVersion, ")")
                        : std::string("off"),
       "\n", "compiler: ", info.compilerEnabled ? "on" : "off", "\n");
+}
+
+std::string cacheDir(const std::string &kind) {
+  if (const char *d = std::getenv("INFIR2_CACHE_DIR"); d && *d)
+    return absl::StrCat(d, "/", kind);
+  if (const char *x = std::getenv("XDG_CACHE_HOME"); x && *x)
+    return absl::StrCat(x, "/infir2/", kind);
+  if (const char *h = std::getenv("HOME"); h && *h)
+    return absl::StrCat(h, "/.cache/infir2/", kind);
+  return absl::StrCat("/tmp/infir2-cache/", kind);
 }
 } // namespace infir2

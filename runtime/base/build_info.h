@@ -26,6 +26,11 @@ const BuildInfo &getBuildInfo();
 
 /// Renders |info| as "key: value" lines, one per field.
 std::string formatBuildInfo(const BuildInfo &info);
+
+/// The directory of one of infir2's caches (|kind|: "kernels", "cubin",
+/// "datasets", ...): $INFIR2_CACHE_DIR/KIND, else
+/// $XDG_CACHE_HOME/infir2/KIND, else ~/.cache/infir2/KIND.
+std::string cacheDir(const std::string &kind);
 } // namespace infir2
 
 #endif // INFIR2_RUNTIME_BASE_BUILD_INFO_H_

@@ -37,6 +37,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
+#include "runtime/base/build_info.h"
 #include "runtime/base/json_text.h"
 #include "runtime/numerics/parallel.h"
 
@@ -59,15 +60,7 @@ uint64_t mix(uint64_t h) {
   return h;
 }
 
-std::string defaultCacheDir() {
-  if (const char *d = std::getenv("INFIR2_CACHE_DIR"); d && *d)
-    return absl::StrCat(d, "/datasets");
-  if (const char *x = std::getenv("XDG_CACHE_HOME"); x && *x)
-    return absl::StrCat(x, "/infir2/datasets");
-  if (const char *h = std::getenv("HOME"); h && *h)
-    return absl::StrCat(h, "/.cache/infir2/datasets");
-  return "/tmp/infir2-cache/datasets";
-}
+std::string defaultCacheDir() { return cacheDir("datasets"); }
 
 /// A read-only mapping of a whole file.
 class MappedFile {

@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/base/build_info.h"
 #include "runtime/kernels/prelude_text.h"
 
 namespace infir2::kernels {
@@ -94,15 +95,7 @@ std::map<std::string, std::weak_ptr<const HostModule>> &loaded() {
 }
 } // namespace
 
-std::string hostKernelCacheDir() {
-  if (const char *d = std::getenv("INFIR2_CACHE_DIR"); d && *d)
-    return absl::StrCat(d, "/kernels");
-  if (const char *x = std::getenv("XDG_CACHE_HOME"); x && *x)
-    return absl::StrCat(x, "/infir2/kernels");
-  if (const char *h = std::getenv("HOME"); h && *h)
-    return absl::StrCat(h, "/.cache/infir2/kernels");
-  return "/tmp/infir2-cache/kernels";
-}
+std::string hostKernelCacheDir() { return cacheDir("kernels"); }
 
 HostModule::~HostModule() {
   if (handle_)

@@ -13,6 +13,10 @@ namespace infir2::kernels {
 const char *preludeText();
 /// The name generated kernels include it by.
 inline constexpr const char *kPreludeName = "infir2_prelude.h";
+/// runtime/kernels/attention.h: the attention kernels (include the prelude
+/// first).
+const char *attentionText();
+inline constexpr const char *kAttentionName = "infir2_attention.h";
 } // namespace infir2::kernels
 
 #endif // INFIR2_RUNTIME_KERNELS_PRELUDE_TEXT_H_

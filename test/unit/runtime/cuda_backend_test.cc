@@ -21,6 +21,7 @@
 #include "runtime/cuda/cublaslt_gemm.h"
 #include "runtime/cuda/driver.h"
 #include "runtime/cuda/gemm_plan.h"
+#include "runtime/kernels/prelude_text.h"
 #include "runtime/numerics/float8.h"
 
 namespace infir2::cuda {
@@ -153,6 +154,31 @@ TEST(CubinCache, CompileErrorsAreNotCached) {
             std::string::npos);
   EXPECT_TRUE(!fs::exists(dir) || fs::is_empty(dir));
   fs::remove_all(dir);
+}
+
+TEST(AttentionKernels, CompileForSm90aWithoutSpills) {
+  NvrtcOptions opt;
+  opt.resourceUsage = true;
+  opt.fmad = false; // as the generated kernels: f32 equal to the host's
+  opt.headers = {{kernels::kPreludeName, kernels::preludeText()},
+                 {kernels::kAttentionName, kernels::attentionText()}};
+  const std::string source = std::string("#include \"") +
+                             kernels::kPreludeName + "\"\n#include \"" +
+                             kernels::kAttentionName + "\"\n";
+  absl::StatusOr<NvrtcResult> r = compileToCubin(source, "attention.cu", opt);
+  ASSERT_TRUE(r.ok()) << r.status();
+  int entries = 0;
+  for (const auto &[name, u] : r->usage) {
+    if (name.rfind("infir2_attn_", 0) != 0)
+      continue;
+    ++entries;
+    std::printf("%-28s %3lld registers, %lld B stack, %lld B smem\n",
+                name.c_str(), static_cast<long long>(u.registers),
+                static_cast<long long>(u.stackBytes),
+                static_cast<long long>(u.staticSmem));
+    EXPECT_EQ(u.spillStores + u.spillLoads, 0) << name;
+  }
+  EXPECT_EQ(entries, 12); // {fwd, dq, dkv} x {bf16, f32} x {64, 128}
 }
 
 //===----------------------------------------------------------------------===//

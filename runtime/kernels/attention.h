@@ -37,25 +37,27 @@ constexpr int kChunk = 16;
 constexpr int kSlots = kWarp == 1 ? kRows : 1;
 INFIR2_FN int slot(int r) { return r / nthreads(); }
 
-struct FwdArgs {
-  const void *q, *k, *v;
-  const i32 *cu_seqlens;
-  void *out;
-  float *lse; ///< [T, Hq]
+/// The problem, shared by every kernel.
+struct Dims {
+  const i32 *cu_seqlens; ///< [num_seqs + 1], from 0 to t
   i64 t, hq, hkv, num_seqs;
   float scale;
   i32 causal;
 };
 
+struct FwdArgs {
+  Dims dims;
+  const void *q, *k, *v;
+  void *out;
+  float *lse; ///< [T, Hq]
+};
+
 struct BwdArgs {
+  Dims dims;
   const void *q, *k, *v, *out, *dout;
   const float *lse; ///< [T, Hq] from the forward pass
-  const i32 *cu_seqlens;
-  float *dsum; ///< [T, Hq]: written by dq, read by dkv
+  float *dsum;      ///< [T, Hq]: written by dq, read by dkv
   void *dq, *dk, *dv;
-  i64 t, hq, hkv, num_seqs;
-  float scale;
-  i32 causal;
 };
 
 INFIR2_FN float load(const float *p, i64 i) { return p[i]; }
@@ -96,16 +98,34 @@ INFIR2_FN void stage(float *dst, const T *src, i64 row0, i64 n, i64 stride,
     dst[e] = load(src, (row0 + e / d) * stride + e % d);
 }
 
+/// The query rows [r0, r0 + rows) and head of a fwd/dq block, and the keys
+/// [kFirst, kLast] any of its rows reads.
+struct QueryTile {
+  i64 head, kvHead, r0, rows, kFirst, kLast;
+};
+INFIR2_FN QueryTile query_tile(const Dims &a) {
+  QueryTile q;
+  q.head = block() % a.hq;
+  q.kvHead = q.head / (a.hq / a.hkv);
+  q.r0 = block() / a.hq * kRows;
+  q.rows = a.t - q.r0 < kRows ? a.t - q.r0 : kRows;
+  i64 unused;
+  key_range(a.cu_seqlens, a.num_seqs, q.r0, a.causal, &q.kFirst, &unused);
+  key_range(a.cu_seqlens, a.num_seqs, q.r0 + q.rows - 1, a.causal, &unused,
+            &q.kLast);
+  return q;
+}
+
 template <typename T, int D>
-INFIR2_FN void fwd_body(const FwdArgs &a) {
-  const T *q = static_cast<const T *>(a.q);
-  const T *k = static_cast<const T *>(a.k);
-  const T *v = static_cast<const T *>(a.v);
-  T *out = static_cast<T *>(a.out);
-  const i64 head = block() % a.hq, tile = block() / a.hq;
-  const i64 kvHead = head / (a.hq / a.hkv);
-  const i64 r0 = tile * kRows;
-  const i64 rows = a.t - r0 < kRows ? a.t - r0 : kRows;
+INFIR2_FN void fwd_body(const FwdArgs &args) {
+  const Dims &a = args.dims;
+  const T *q = static_cast<const T *>(args.q);
+  const T *k = static_cast<const T *>(args.k);
+  const T *v = static_cast<const T *>(args.v);
+  T *out = static_cast<T *>(args.out);
+  const QueryTile qt = query_tile(a);
+  const i64 head = qt.head, kvHead = qt.kvHead, r0 = qt.r0, rows = qt.rows;
+  const i64 kFirst = qt.kFirst, kLast = qt.kLast;
   float *qs = reinterpret_cast<float *>(smem()); // [kRows, D]
   float *acc = qs + kRows * D;                   // [kRows, D]
   float *ks = acc + kRows * D;                   // [kChunk, D]
@@ -113,10 +133,6 @@ INFIR2_FN void fwd_body(const FwdArgs &a) {
   stage(qs, q + head * D, r0, rows, a.hq * D, D);
   for (i64 e = tid(); e < kRows * D; e += nthreads())
     acc[e] = 0.0f;
-  // The keys any row of the tile reads.
-  i64 kFirst, kLast, f, l;
-  key_range(a.cu_seqlens, a.num_seqs, r0, a.causal, &kFirst, &l);
-  key_range(a.cu_seqlens, a.num_seqs, r0 + rows - 1, a.causal, &f, &kLast);
   float m[kSlots], sum[kSlots];
   i64 first[kSlots], last[kSlots];
   for (int r = tid(); r < rows; r += nthreads()) {
@@ -157,22 +173,22 @@ INFIR2_FN void fwd_body(const FwdArgs &a) {
     const float inv = 1.0f / sum[slot(r)];
     for (int d = 0; d < D; ++d)
       store(out, ((r0 + r) * a.hq + head) * D + d, acc[r * D + d] * inv);
-    a.lse[(r0 + r) * a.hq + head] = m[slot(r)] + logf(sum[slot(r)]);
+    args.lse[(r0 + r) * a.hq + head] = m[slot(r)] + logf(sum[slot(r)]);
   }
 }
 
 template <typename T, int D>
-INFIR2_FN void dq_body(const BwdArgs &a) {
-  const T *q = static_cast<const T *>(a.q);
-  const T *k = static_cast<const T *>(a.k);
-  const T *v = static_cast<const T *>(a.v);
-  const T *o = static_cast<const T *>(a.out);
-  const T *dout = static_cast<const T *>(a.dout);
-  T *dq = static_cast<T *>(a.dq);
-  const i64 head = block() % a.hq, tile = block() / a.hq;
-  const i64 kvHead = head / (a.hq / a.hkv);
-  const i64 r0 = tile * kRows;
-  const i64 rows = a.t - r0 < kRows ? a.t - r0 : kRows;
+INFIR2_FN void dq_body(const BwdArgs &args) {
+  const Dims &a = args.dims;
+  const T *q = static_cast<const T *>(args.q);
+  const T *k = static_cast<const T *>(args.k);
+  const T *v = static_cast<const T *>(args.v);
+  const T *o = static_cast<const T *>(args.out);
+  const T *dout = static_cast<const T *>(args.dout);
+  T *dq = static_cast<T *>(args.dq);
+  const QueryTile qt = query_tile(a);
+  const i64 head = qt.head, kvHead = qt.kvHead, r0 = qt.r0, rows = qt.rows;
+  const i64 kFirst = qt.kFirst, kLast = qt.kLast;
   float *qs = reinterpret_cast<float *>(smem()); // [kRows, D]
   float *dos = qs + kRows * D;                   // [kRows, D]
   float *acc = dos + kRows * D;                  // [kRows, D]
@@ -182,9 +198,6 @@ INFIR2_FN void dq_body(const BwdArgs &a) {
   stage(dos, dout + head * D, r0, rows, a.hq * D, D);
   for (i64 e = tid(); e < kRows * D; e += nthreads())
     acc[e] = 0.0f;
-  i64 kFirst, kLast, f, l;
-  key_range(a.cu_seqlens, a.num_seqs, r0, a.causal, &kFirst, &l);
-  key_range(a.cu_seqlens, a.num_seqs, r0 + rows - 1, a.causal, &f, &kLast);
   float lse[kSlots], dsum[kSlots];
   i64 first[kSlots], last[kSlots];
   sync();
@@ -192,12 +205,12 @@ INFIR2_FN void dq_body(const BwdArgs &a) {
     const i64 row = r0 + r;
     const int sl = slot(r);
     key_range(a.cu_seqlens, a.num_seqs, row, a.causal, &first[sl], &last[sl]);
-    lse[sl] = a.lse[row * a.hq + head];
+    lse[sl] = args.lse[row * a.hq + head];
     float s = 0.0f;
     for (int d = 0; d < D; ++d)
       s += dos[r * D + d] * load(o, (row * a.hq + head) * D + d);
     dsum[sl] = s;
-    a.dsum[row * a.hq + head] = s;
+    args.dsum[row * a.hq + head] = s;
   }
   for (i64 c0 = kFirst; c0 <= kLast; c0 += kChunk) {
     const i64 n = kLast + 1 - c0 < kChunk ? kLast + 1 - c0 : kChunk;
@@ -233,13 +246,14 @@ INFIR2_FN void dq_body(const BwdArgs &a) {
 /// Runs after dq_body (which writes dsum). One block per (key tile, kv
 /// head); the query heads of the group are summed in order.
 template <typename T, int D>
-INFIR2_FN void dkv_body(const BwdArgs &a) {
-  const T *q = static_cast<const T *>(a.q);
-  const T *k = static_cast<const T *>(a.k);
-  const T *v = static_cast<const T *>(a.v);
-  const T *dout = static_cast<const T *>(a.dout);
-  T *dk = static_cast<T *>(a.dk);
-  T *dv = static_cast<T *>(a.dv);
+INFIR2_FN void dkv_body(const BwdArgs &args) {
+  const Dims &a = args.dims;
+  const T *q = static_cast<const T *>(args.q);
+  const T *k = static_cast<const T *>(args.k);
+  const T *v = static_cast<const T *>(args.v);
+  const T *dout = static_cast<const T *>(args.dout);
+  T *dk = static_cast<T *>(args.dk);
+  T *dv = static_cast<T *>(args.dv);
   const i64 kvHead = block() % a.hkv, tile = block() / a.hkv;
   const i64 group = a.hq / a.hkv;
   const i64 r0 = tile * kRows;
@@ -271,8 +285,8 @@ INFIR2_FN void dkv_body(const BwdArgs &a) {
       stage(qs, q + h * D, c0, n, a.hq * D, D);
       stage(dos, dout + h * D, c0, n, a.hq * D, D);
       for (i64 i = tid(); i < n; i += nthreads()) {
-        stats[2 * i] = a.lse[(c0 + i) * a.hq + h];
-        stats[2 * i + 1] = a.dsum[(c0 + i) * a.hq + h];
+        stats[2 * i] = args.lse[(c0 + i) * a.hq + h];
+        stats[2 * i + 1] = args.dsum[(c0 + i) * a.hq + h];
       }
       sync();
       for (int r = tid(); r < rows; r += nthreads()) {

@@ -129,6 +129,10 @@ struct Problem {
     dout = randomBuf(t * hq * d, rng, 1.0f);
   }
   i64 tiles() const { return (t + attn::kRows - 1) / attn::kRows; }
+  attn::Dims dims(bool causal, const int32_t *cuSeqlens) const {
+    return {cuSeqlens, t,     hq, hkv, static_cast<i64>(cu.size() - 1),
+            scale,     causal};
+  }
 };
 
 struct Results {
@@ -142,36 +146,25 @@ struct Results {
 
 Results runHost(const Case &c, const Problem &p) {
   Results r(p);
-  attn::FwdArgs fa = {p.q.data(c.bf16),
+  const attn::Dims dims = p.dims(c.causal, p.cu.data());
+  attn::FwdArgs fa = {dims,
+                      p.q.data(c.bf16),
                       p.k.data(c.bf16),
                       p.v.data(c.bf16),
-                      p.cu.data(),
                       r.out.data(c.bf16),
-                      r.lse.data(),
-                      p.t,
-                      p.hq,
-                      p.hkv,
-                      static_cast<i64>(p.cu.size() - 1),
-                      p.scale,
-                      c.causal};
+                      r.lse.data()};
   c.fwd(&fa, p.tiles() * p.hq, attn::fwd_smem(p.d));
-  attn::BwdArgs ba = {p.q.data(c.bf16),
+  attn::BwdArgs ba = {dims,
+                      p.q.data(c.bf16),
                       p.k.data(c.bf16),
                       p.v.data(c.bf16),
                       r.out.data(c.bf16),
                       p.dout.data(c.bf16),
                       r.lse.data(),
-                      p.cu.data(),
                       r.dsum.data(),
                       r.dq.data(c.bf16),
                       r.dk.data(c.bf16),
-                      r.dv.data(c.bf16),
-                      p.t,
-                      p.hq,
-                      p.hkv,
-                      static_cast<i64>(p.cu.size() - 1),
-                      p.scale,
-                      c.causal};
+                      r.dv.data(c.bf16)};
   c.dq(&ba, p.tiles() * p.hq, attn::dq_smem(p.d));
   c.dkv(&ba, p.tiles() * p.hkv, attn::dkv_smem(p.d));
   return r;
@@ -295,29 +288,19 @@ TEST_P(AttentionKernels, GpuMatchesTheCpuBackendAndTheHostBuild) {
   void *dk = upload(nullptr, nk * el), *dv = upload(nullptr, nk * el);
   void *lse = upload(nullptr, p.t * p.hq * 4);
   void *dsum = upload(nullptr, p.t * p.hq * 4);
-  attn::FwdArgs fa = {q,       k,
-                      v,       static_cast<const i32 *>(cu),
-                      out,     static_cast<float *>(lse),
-                      p.t,     p.hq,
-                      p.hkv,   static_cast<i64>(p.cu.size() - 1),
-                      p.scale, c.causal};
-  attn::BwdArgs ba = {q,
+  const attn::Dims dims = p.dims(c.causal, static_cast<const i32 *>(cu));
+  attn::FwdArgs fa = {dims, q, k, v, out, static_cast<float *>(lse)};
+  attn::BwdArgs ba = {dims,
+                      q,
                       k,
                       v,
                       out,
                       dout,
                       static_cast<const float *>(lse),
-                      static_cast<const i32 *>(cu),
                       static_cast<float *>(dsum),
                       dq,
                       dk,
-                      dv,
-                      p.t,
-                      p.hq,
-                      p.hkv,
-                      static_cast<i64>(p.cu.size() - 1),
-                      p.scale,
-                      c.causal};
+                      dv};
   void *fwdParams[] = {&fa};
   void *bwdParams[] = {&ba};
   auto launch = [&](CUfunction f, int64_t grid, int64_t smemBytes,

@@ -17,6 +17,10 @@ inline constexpr const char *kPreludeName = "infir2_prelude.h";
 /// first).
 const char *attentionText();
 inline constexpr const char *kAttentionName = "infir2_attention.h";
+/// runtime/kernels/layout.h: GEMM operand preparation (transposed FP8
+/// copies, scale repacks).
+const char *layoutText();
+inline constexpr const char *kLayoutName = "infir2_layout.h";
 } // namespace infir2::kernels
 
 #endif // INFIR2_RUNTIME_KERNELS_PRELUDE_TEXT_H_

@@ -20,7 +20,7 @@ dir=build-gpu
 cmake -G Ninja -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release \
   -DINFIR2_BUILD_COMPILER=OFF -DINFIR2_OPENBLAS_STATIC=OFF \
   -UINFIR2_OPENBLAS_LIBRARY >/dev/null
-targets=(infir2 cuda_backend_test attention_kernels_test)
+targets=(infir2 cuda_backend_test library_kernels_test)
 cmake --build "$dir" --target "${targets[@]}"
 
 rm -rf "$dir/ext" && mkdir -p "$dir/ext"
@@ -45,7 +45,7 @@ export INFIR2_CACHE_DIR=${INFIR2_CACHE_DIR:-$here/cache}
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
 "$here/bin/infir2" info || exit 1
 failed=0
-for t in cuda_backend_test attention_kernels_test; do
+for t in cuda_backend_test library_kernels_test; do
   "$here/bin/$t" --gtest_brief=1 || failed=1
 done
 echo "gpu-checks: $([[ $failed == 0 ]] && echo PASS || echo FAIL)"
@@ -53,7 +53,7 @@ exit $failed
 SH
 chmod +x "$dir/gpu-checks.sh"
 size=$(du -sbL "$dir/bin/infir2" "$dir/bin/cuda_backend_test" \
-  "$dir/bin/attention_kernels_test" "$dir/ext" "$dir/gpu-checks.sh" |
+  "$dir/bin/library_kernels_test" "$dir/ext" "$dir/gpu-checks.sh" |
   awk '{s += $1} END {print s}')
 echo "bundle: $(ls "$dir/ext" | wc -l) libraries in $dir/ext, $((size / 1048576)) MiB with the binaries"
 ((size < 64 * 1048576)) || {

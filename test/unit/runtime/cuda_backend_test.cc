@@ -156,20 +156,21 @@ TEST(CubinCache, CompileErrorsAreNotCached) {
   fs::remove_all(dir);
 }
 
-TEST(AttentionKernels, CompileForSm90aWithoutSpills) {
+TEST(LibraryKernels, CompileForSm90aWithoutSpills) {
   NvrtcOptions opt;
   opt.resourceUsage = true;
   opt.fmad = false; // as the generated kernels: f32 equal to the host's
   opt.headers = {{kernels::kPreludeName, kernels::preludeText()},
-                 {kernels::kAttentionName, kernels::attentionText()}};
-  const std::string source = std::string("#include \"") +
-                             kernels::kPreludeName + "\"\n#include \"" +
-                             kernels::kAttentionName + "\"\n";
+                 {kernels::kAttentionName, kernels::attentionText()},
+                 {kernels::kLayoutName, kernels::layoutText()}};
+  std::string source;
+  for (const auto &[name, text] : opt.headers)
+    source += std::string("#include \"") + name + "\"\n";
   absl::StatusOr<NvrtcResult> r = compileToCubin(source, "attention.cu", opt);
   ASSERT_TRUE(r.ok()) << r.status();
   int entries = 0;
   for (const auto &[name, u] : r->usage) {
-    if (name.rfind("infir2_attn_", 0) != 0)
+    if (name.rfind("infir2_", 0) != 0)
       continue;
     ++entries;
     std::printf("%-28s %3lld registers, %lld B stack, %lld B smem\n",
@@ -178,7 +179,8 @@ TEST(AttentionKernels, CompileForSm90aWithoutSpills) {
                 static_cast<long long>(u.staticSmem));
     EXPECT_EQ(u.spillStores + u.spillLoads, 0) << name;
   }
-  EXPECT_EQ(entries, 12); // {fwd, dq, dkv} x {bf16, f32} x {64, 128}
+  // {fwd, dq, dkv} x {bf16, f32} x {64, 128}, transpose, repack
+  EXPECT_EQ(entries, 14);
 }
 
 //===----------------------------------------------------------------------===//

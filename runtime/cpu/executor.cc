@@ -870,6 +870,8 @@ Program::run(const std::map<std::string, Tensor> &inputs,
             where(s, ps.index), ": result ", r, " is ", dtypeName(t.dtype()),
             " ", formatShape(t.shape()), " where the artifact declares ",
             dtypeName(b.dtype), " ", formatShape(b.shape)));
+      if (profile && profile->recordShapes)
+        profile->shapes[s.results[r]] = t.shape();
       values[s.results[r]] = std::move((*out)[r]);
     }
     for (int64_t id : s.free)

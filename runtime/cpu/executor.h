@@ -33,6 +33,10 @@ struct RunProfile {
     double seconds = 0;
   };
   std::map<std::string, Entry> byOp;
+  /// With |recordShapes|, every step result's shape by buffer id (the CUDA
+  /// plan's tests compare their shape rules with it).
+  bool recordShapes = false;
+  std::map<int64_t, std::vector<int64_t>> shapes;
   /// A table, slowest op first.
   std::string format() const;
 };

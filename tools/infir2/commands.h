@@ -19,6 +19,7 @@ int runDetokenize(int argc, char **argv);
 int runPack(int argc, char **argv);
 int runConvert(int argc, char **argv);
 int runInspect(int argc, char **argv);
+int runPlan(int argc, char **argv); ///< with INFIR2_RUNNER_HAS_NVRTC
 } // namespace infir2::runner
 
 #endif // INFIR2_TOOLS_INFIR2_COMMANDS_H_

@@ -49,6 +49,10 @@ constexpr Command kCommands[] = {
      infir2::runner::runConvert},
     {"inspect", "a checkpoint's tensors, quantization and problems",
      infir2::runner::runInspect},
+#ifdef INFIR2_RUNNER_HAS_NVRTC
+    {"plan", "the CUDA backend's memory plan of a training step (no GPU)",
+     infir2::runner::runPlan},
+#endif
     {"help", "print this help", runHelp},
 };
 

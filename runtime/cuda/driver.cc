@@ -48,7 +48,7 @@ absl::StatusOr<DriverApi> loadDriverApi(const std::string &library) {
         absl::StrCat("no CUDA driver: cannot load ", library, " (",
                      err ? err : "unknown error",
                      "); the CUDA backend needs an NVIDIA driver, the CPU "
-                     "backend (--device cpu) does not"));
+                     "backend does not"));
   }
   DriverApi api;
   api.library = library;
@@ -93,7 +93,7 @@ absl::StatusOr<const DriverApi *> driver() {
                              " is the toolkit's stub, not a driver")
               : "",
           "; the CUDA backend needs an NVIDIA GPU and driver, the CPU "
-          "backend (--device cpu) does not"));
+          "backend does not"));
       return api;
     }
     a.cuDriverGetVersion(&a.version);

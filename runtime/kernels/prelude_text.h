@@ -21,6 +21,9 @@ inline constexpr const char *kAttentionName = "infir2_attention.h";
 /// copies, scale repacks).
 const char *layoutText();
 inline constexpr const char *kLayoutName = "infir2_layout.h";
+/// runtime/kernels/embedding.h: embedding gather and its gradient.
+const char *embeddingText();
+inline constexpr const char *kEmbeddingName = "infir2_embedding.h";
 } // namespace infir2::kernels
 
 #endif // INFIR2_RUNTIME_KERNELS_PRELUDE_TEXT_H_

@@ -13,19 +13,24 @@
 //     views keep their source's memory alive longer, which the arena
 //     check covers);
 //   - that no two arena buffers that are live at the same step overlap, and
-//     that the arena holds its peak.
+//     that the arena holds its peak;
+//   - where a GPU exists, that the CUDA executor's outputs (run from this
+//     plan) match the CPU executor's; without one it says so and skips.
 // Prints "exec_plan_check: ...: PASS" or the first mismatches.
 //
 //===----------------------------------------------------------------------===//
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 #include <string>
 
 #include "runtime/artifact/manifest.h"
 #include "runtime/cpu/executor.h"
 #include "runtime/cuda/exec_plan.h"
+#include "runtime/cuda/executor.h"
 #include "runtime/io/safetensors.h"
 
 using namespace infir2;
@@ -34,6 +39,24 @@ namespace {
 int fail(const std::string &m) {
   std::fprintf(stderr, "exec_plan_check: %s\n", m.c_str());
   return 1;
+}
+
+/// Element |i| of a float or i32 tensor as a double.
+double value(const cpu::Tensor &t, int64_t i) {
+  switch (t.dtype()) {
+  case DType::kF32:
+    return t.data<float>()[i];
+  case DType::kBF16: {
+    const uint32_t bits = static_cast<uint32_t>(t.data<uint16_t>()[i]) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  }
+  case DType::kI32:
+    return t.data<int32_t>()[i];
+  default:
+    return 0;
+  }
 }
 
 std::string shapeText(const std::vector<int64_t> &s) {
@@ -102,18 +125,19 @@ int main(int argc, char **argv) {
       cpu::Program::create(*manifest, "forward_grad");
   if (!program.ok())
     return fail(std::string(program.status().message()));
-  absl::StatusOr<std::unique_ptr<io::Checkpoint>> ckpt =
+  absl::StatusOr<std::unique_ptr<io::Checkpoint>> ckptOr =
       io::Checkpoint::open(argv[2]);
-  if (!ckpt.ok())
-    return fail(std::string(ckpt.status().message()));
-  if (absl::Status s = (*program)->bindParameters(std::move(*ckpt)); !s.ok())
+  if (!ckptOr.ok())
+    return fail(std::string(ckptOr.status().message()));
+  std::shared_ptr<const io::Checkpoint> ckpt = std::move(*ckptOr);
+  if (absl::Status s = (*program)->bindParameters(ckpt); !s.ok())
     return fail(std::string(s.message()));
   cpu::RunProfile profile;
   profile.recordShapes = true;
-  if (absl::StatusOr<std::map<std::string, cpu::Tensor>> out =
-          (*program)->run(inputs, &profile);
-      !out.ok())
-    return fail(std::string(out.status().message()));
+  absl::StatusOr<std::map<std::string, cpu::Tensor>> cpuOut =
+      (*program)->run(inputs, &profile);
+  if (!cpuOut.ok())
+    return fail(std::string(cpuOut.status().message()));
 
   int errors = 0;
   auto report = [&](const std::string &m) {
@@ -155,6 +179,48 @@ int main(int argc, char **argv) {
     }
   if (plan->arenaBytes < plan->peakLiveBytes)
     report("arena smaller than its peak");
+
+  // The same plan on the GPU, where there is one.
+  absl::StatusOr<std::unique_ptr<cuda::DeviceProgram>> gpu =
+      cuda::DeviceProgram::create(*manifest, "forward_grad");
+  if (!gpu.ok()) {
+    std::printf("exec_plan_check: GPU run skipped: %s\n",
+                std::string(gpu.status().message()).c_str());
+  } else if (absl::Status s = (*gpu)->bindParameters(*ckpt); !s.ok()) {
+    report("GPU: " + std::string(s.message()));
+  } else {
+    std::map<std::string, cuda::HostTensor> hostInputs;
+    for (const auto &[name, t] : inputs) {
+      const auto *p = static_cast<const uint8_t *>(t.raw());
+      hostInputs[name] = {t.dtype(), t.shape(),
+                          std::vector<uint8_t>(p, p + t.nbytes())};
+    }
+    cuda::DeviceTiming timing;
+    absl::StatusOr<std::map<std::string, cuda::HostTensor>> out =
+        (*gpu)->run(hostInputs, &timing);
+    if (!out.ok()) {
+      report("GPU: " + std::string(out.status().message()));
+    } else {
+      double worst = 0;
+      for (const auto &[name, ref] : *cpuOut) {
+        const cuda::HostTensor &got = out->at(name);
+        const cpu::Tensor g =
+            cpu::Tensor::copyOf(got.dtype, got.shape, got.bytes.data());
+        double err = 0, norm = 0;
+        for (int64_t i = 0; i < ref.numel(); ++i) {
+          const double r = value(ref, i), v = value(g, i);
+          err = std::max(err, std::fabs(r - v));
+          norm = std::max(norm, std::fabs(r));
+        }
+        worst = std::max(worst, norm > 0 ? err / norm : err);
+      }
+      std::printf("exec_plan_check: GPU run %.3f ms, outputs within %.2e of "
+                  "the CPU's\n",
+                  timing.ms, worst);
+      if (worst > 2e-2)
+        report("GPU outputs differ from the CPU's by " + std::to_string(worst));
+    }
+  }
   std::printf("%s", cuda::formatPlan(*plan, 3).c_str());
   std::printf("exec_plan_check: %zu shapes, %lld lifetimes, %zu arena "
               "buffers: %s\n",

@@ -20,8 +20,23 @@ dir=build-gpu
 cmake -G Ninja -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release \
   -DINFIR2_BUILD_COMPILER=OFF -DINFIR2_OPENBLAS_STATIC=OFF \
   -UINFIR2_OPENBLAS_LIBRARY >/dev/null
-targets=(infir2 cuda_backend_test library_kernels_test)
+targets=(infir2 cuda_backend_test library_kernels_test exec_plan_check)
 cmake --build "$dir" --target "${targets[@]}"
+
+# Fused training artifacts of the golden models for exec_plan_check (the
+# GPU image has no compiler): from the full build's infir2c.
+rm -rf "$dir/artifacts" && mkdir -p "$dir/artifacts"
+if [[ -x build/bin/infir2c ]]; then
+  for cfg in tied_hd64_r7 untied_hd128_r6; do
+    for precision in bf16 fp8; do
+      build/bin/infir2c --model "test/golden/qwen2/$cfg" --precision "$precision" \
+        --gradients --fusion on --emit artifact \
+        -o "$dir/artifacts/$cfg.$precision.art" >/dev/null
+    done
+  done
+else
+  echo "bundle: no build/bin/infir2c (run tools/test.sh first): no artifacts for exec_plan_check" >&2
+fi
 
 rm -rf "$dir/ext" && mkdir -p "$dir/ext"
 for t in "${targets[@]}"; do
@@ -48,12 +63,20 @@ failed=0
 for t in cuda_backend_test library_kernels_test; do
   "$here/bin/$t" --gtest_brief=1 || failed=1
 done
+# The CUDA executor against the CPU executor on the golden models' fused
+# training steps (run from the repository root, where test/golden is).
+for art in "$here"/artifacts/*.art; do
+  [[ -d $art ]] || continue
+  cfg=$(basename "$art" | cut -d. -f1)
+  "$here/bin/exec_plan_check" "$art" "test/golden/qwen2/$cfg" 96 48 || failed=1
+done
 echo "gpu-checks: $([[ $failed == 0 ]] && echo PASS || echo FAIL)"
 exit $failed
 SH
 chmod +x "$dir/gpu-checks.sh"
 size=$(du -sbL "$dir/bin/infir2" "$dir/bin/cuda_backend_test" \
-  "$dir/bin/library_kernels_test" "$dir/ext" "$dir/gpu-checks.sh" |
+  "$dir/bin/library_kernels_test" "$dir/bin/exec_plan_check" "$dir/ext" \
+  "$dir/artifacts" "$dir/gpu-checks.sh" |
   awk '{s += $1} END {print s}')
 echo "bundle: $(ls "$dir/ext" | wc -l) libraries in $dir/ext, $((size / 1048576)) MiB with the binaries"
 ((size < 64 * 1048576)) || {

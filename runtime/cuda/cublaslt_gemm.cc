@@ -76,9 +76,23 @@ LtGemmRunner::~LtGemmRunner() {
     cublasLtDestroy(static_cast<cublasLtHandle_t>(handle_));
 }
 
+namespace {
+/// The largest power of two (up to 256) dividing a device address.
+uint32_t alignmentOf(CUdeviceptr p) {
+  if (p == 0)
+    return 256;
+  const uint64_t low = p & (~p + 1);
+  return static_cast<uint32_t>(low > 256 ? 256 : low);
+}
+} // namespace
+
 absl::StatusOr<LtGemmRunner::Prepared *>
-LtGemmRunner::prepare(const LtPlan &plan) {
-  const std::string key = plan.describe();
+LtGemmRunner::prepare(const LtPlan &plan, const LtGemmArgs &args) {
+  const uint32_t alignA = alignmentOf(args.a), alignB = alignmentOf(args.b),
+                 alignD = alignmentOf(args.d);
+  const std::string key =
+      absl::StrCat(plan.describe(), "; aligned ", alignA, "/", alignB, "/",
+                   alignD, args.bias ? "; bias" : "");
   if (auto it = cache_.find(key); it != cache_.end())
     return it->second.get();
   auto p = std::make_unique<Prepared>();
@@ -101,6 +115,16 @@ LtGemmRunner::prepare(const LtPlan &plan) {
                          setDesc(CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb))})
     if (!s.ok())
       return fail(s);
+  if (args.bias) {
+    const cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_BIAS;
+    const cudaDataType_t biasType = dataType(plan.resultType);
+    for (absl::Status s :
+         {setDesc(CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)),
+          setDesc(CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &biasType,
+                  sizeof(biasType))})
+      if (!s.ok())
+        return fail(s);
+  }
   p->scaled = plan.a.scaleMode != LtScaleMode::kNone;
   if (p->scaled) {
     const cublasLtMatmulMatrixScale_t am = scaleMode(plan.a.scaleMode),
@@ -129,8 +153,36 @@ LtGemmRunner::prepare(const LtPlan &plan) {
       !s.ok())
     return fail(s);
   const uint64_t ws = workspaceBytes_;
-  cublasLtMatmulPreferenceSetAttribute(
-      pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof(ws));
+  auto setPref = [&](cublasLtMatmulPreferenceAttributes_t attr, const void *v,
+                     size_t n) {
+    return check(
+        cublasLtMatmulPreferenceSetAttribute(pref, attr, v, n),
+        absl::StrCat("cublasLtMatmulPreferenceSetAttribute(", attr, ")"));
+  };
+  for (absl::Status s :
+       {setPref(CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof(ws)),
+        setPref(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &alignA,
+                sizeof(alignA)),
+        setPref(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &alignB,
+                sizeof(alignB)),
+        setPref(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &alignD,
+                sizeof(alignD)),
+        setPref(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &alignD,
+                sizeof(alignD))})
+    if (!s.ok()) {
+      cublasLtMatmulPreferenceDestroy(pref);
+      return fail(s);
+    }
+  // The scale pointers are part of the problem the heuristic sees (NVIDIA's
+  // LtBlk128x128Fp8Matmul sample sets them first); run() updates them.
+  if (p->scaled) {
+    const void *as = reinterpret_cast<const void *>(args.aScales);
+    const void *bs = reinterpret_cast<const void *>(args.bScales);
+    cublasLtMatmulDescSetAttribute(
+        p->desc, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &as, sizeof(as));
+    cublasLtMatmulDescSetAttribute(
+        p->desc, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &bs, sizeof(bs));
+  }
   cublasLtMatmulHeuristicResult_t result = {};
   int found = 0;
   // C is D (beta = 0), so it shares D's layout.
@@ -152,7 +204,7 @@ LtGemmRunner::prepare(const LtPlan &plan) {
 
 absl::Status LtGemmRunner::run(const LtPlan &plan, const LtGemmArgs &args,
                                CUstream stream) {
-  absl::StatusOr<Prepared *> p = prepare(plan);
+  absl::StatusOr<Prepared *> p = prepare(plan, args);
   if (!p.ok())
     return p.status();
   Prepared &prep = **p;
@@ -170,6 +222,15 @@ absl::Status LtGemmRunner::run(const LtPlan &plan, const LtGemmArgs &args,
                 "B_SCALE_POINTER")})
       if (!s.ok())
         return s;
+  }
+  if (args.bias) {
+    const void *bias = reinterpret_cast<const void *>(args.bias);
+    if (absl::Status s = check(cublasLtMatmulDescSetAttribute(
+                                   prep.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
+                                   &bias, sizeof(bias)),
+                               "BIAS_POINTER");
+        !s.ok())
+      return s;
   }
   const float alpha = 1.0f, beta = 0.0f;
   void *d = reinterpret_cast<void *>(args.d);

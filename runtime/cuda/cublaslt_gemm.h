@@ -25,8 +25,10 @@
 
 namespace infir2::cuda {
 /// Device pointers of one GEMM (scales are null for BF16/F32 operands).
+/// |bias| (optional): a vector of D's type with one value per output
+/// feature (D's column-major rows), added by the BIAS epilogue in f32.
 struct LtGemmArgs {
-  CUdeviceptr a = 0, aScales = 0, b = 0, bScales = 0, d = 0;
+  CUdeviceptr a = 0, aScales = 0, b = 0, bScales = 0, d = 0, bias = 0;
 };
 
 class LtGemmRunner {
@@ -37,8 +39,9 @@ public:
   create(CUdeviceptr workspace, size_t workspaceBytes);
   ~LtGemmRunner();
 
-  /// Enqueues D = op(A) * op(B) on |stream|. The first call for a plan asks
-  /// the heuristic for an algorithm; an error names the plan.
+  /// Enqueues D = op(A) * op(B) on |stream|. The first call for a plan and
+  /// pointer alignment asks the heuristic for an algorithm (views into the
+  /// arena can be less than 256-byte aligned); an error names the plan.
   absl::Status run(const LtPlan &plan, const LtGemmArgs &args, CUstream stream);
 
   /// Algorithms chosen so far (one per distinct plan).
@@ -47,7 +50,8 @@ public:
 private:
   struct Prepared;
   LtGemmRunner() = default;
-  absl::StatusOr<Prepared *> prepare(const LtPlan &plan);
+  absl::StatusOr<Prepared *> prepare(const LtPlan &plan,
+                                     const LtGemmArgs &args);
   void *handle_ = nullptr;
   CUdeviceptr workspace_ = 0;
   size_t workspaceBytes_ = 0;

@@ -57,6 +57,83 @@ std::string text(const artifact::Step &s, const char *key) {
              : "";
 }
 
+/// The dtypes and attributes the CUDA backend's library steps run with;
+/// anything else is an error naming the step rather than a misread buffer.
+absl::Status checkLibraryStep(const artifact::Manifest &m,
+                              const artifact::Step &s,
+                              const std::vector<Shape> &ops,
+                              const std::string &where) {
+  auto dt = [&](size_t operand) {
+    return m.buffers[s.operands[operand]].dtype;
+  };
+  auto floaty = [](DType d) { return d == DType::kBF16 || d == DType::kF32; };
+  auto unsupported = [&](const std::string &what) {
+    return absl::UnimplementedError(
+        absl::StrCat(where, ": the CUDA backend does not run ", what));
+  };
+  if (s.op == "graph.embedding" || s.op == "graph.embedding_grad") {
+    if (!floaty(dt(0)) || dt(1) != DType::kI32 || ops[0].size() != 2 ||
+        ops[1].size() != 1)
+      return unsupported(absl::StrCat(
+          dtypeName(dt(0)), " ", shapeText(ops[0]), " with ", dtypeName(dt(1)),
+          " ids ", shapeText(ops[1]), " (bf16/f32 rows, 1-D i32 ids)"));
+  } else if (s.op == "graph.linear" || s.op == "graph.matmul") {
+    const DType out = m.buffers[s.results[0]].dtype;
+    // A bias goes through cuBLASLt's BIAS epilogue: one value of D's type
+    // per output feature.
+    if (s.op == "graph.linear" && s.operands.size() == 3 &&
+        (dt(2) != out || ops[2].size() != 1 || ops[2][0] != ops[1][0]))
+      return unsupported(absl::StrCat("a linear bias ", dtypeName(dt(2)), " ",
+                                      shapeText(ops[2]), " into ",
+                                      dtypeName(out),
+                                      " (one value per output feature, of "
+                                      "the result's type)"));
+    if (!floaty(dt(0)) || dt(0) != dt(1) || !floaty(out))
+      return unsupported(absl::StrCat(
+          "a GEMM of ", dtypeName(dt(0)), " and ", dtypeName(dt(1)), " into ",
+          dtypeName(out), " (both bf16 or both f32)"));
+  } else if (s.op == "fp8.scaled_matmul") {
+    if (dt(1) != DType::kF32 || dt(3) != DType::kF32)
+      return unsupported("FP8 GEMMs with e8m0 scales (cuBLASLt's 128-element "
+                         "block scales are f32)");
+    for (const char *key : {"lhs_layout", "rhs_layout"})
+      if (text(s, key) != "1x128" && text(s, key) != "128x128")
+        return unsupported(absl::StrCat("FP8 GEMM operands with layout ",
+                                        text(s, key),
+                                        " (1x128 and 128x128 only)"));
+  } else if (s.op == "graph.attention" || s.op == "graph.attention_grad") {
+    const size_t q = s.op == "graph.attention" ? 0 : 1;
+    const artifact::AttrValue *scale = s.attr("scale");
+    if (!scale || !(std::holds_alternative<double>(*scale) ||
+                    std::holds_alternative<int64_t>(*scale)))
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": no numeric scale attribute"));
+    if (!floaty(dt(q)) || dt(q + 1) != dt(q) || dt(q + 2) != dt(q) ||
+        dt(q + 3) != DType::kI32 || ops[q].size() != 3 ||
+        ops[q + 1].size() != 3 || (ops[q][2] != 64 && ops[q][2] != 128) ||
+        ops[q + 1][1] <= 0 || ops[q][1] % ops[q + 1][1] != 0)
+      return unsupported(absl::StrCat(
+          "attention of ", dtypeName(dt(q)), " q ", shapeText(ops[q]), ", k ",
+          shapeText(ops[q + 1]),
+          " (kernels: bf16/f32, head dim 64 or 128, query heads a multiple "
+          "of the key/value heads)"));
+  } else if (s.op == "graph.split") {
+    const int64_t axis = integer(s, "axis", -1);
+    const artifact::AttrValue *sizes = s.attr("sizes");
+    if (axis < 0 || axis >= static_cast<int64_t>(ops[0].size()) || !sizes ||
+        !std::holds_alternative<std::vector<int64_t>>(*sizes))
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": axis ", axis, " or sizes invalid for ", shapeText(ops[0])));
+    int64_t total = 0;
+    for (int64_t n : std::get<std::vector<int64_t>>(*sizes))
+      total += n;
+    if (total != ops[0][axis])
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": sizes add up to ", total, ", not ", ops[0][axis]));
+  }
+  return absl::OkStatus();
+}
+
 /// First-fit-by-size allocator over one growing arena, with coalescing.
 class Arena {
 public:
@@ -160,6 +237,9 @@ planEntryPoint(const artifact::Manifest &manifest, const std::string &entry,
       ops.push_back(plan.buffers[id].shape);
     }
     std::vector<Shape> results;
+    if (s.kind != "kernel")
+      if (absl::Status st = checkLibraryStep(manifest, s, ops, where); !st.ok())
+        return st;
     if (s.kind == "kernel") {
       const artifact::Kernel &k = manifest.kernels[s.kernel];
       absl::StatusOr<int64_t> rows = kernels::launchRows(k, ops);

@@ -105,6 +105,8 @@ struct DeviceProgram::Impl {
 
   absl::Status launch(CUfunction f, int64_t grid, int64_t threads, int64_t smem,
                       void *args, const std::string &what) {
+    if (grid <= 0) // no rows (an empty batch): nothing to do
+      return absl::OkStatus();
     void *params[] = {args};
     return check(api->cuLaunchKernel(f, static_cast<unsigned>(grid), 1, 1,
                                      static_cast<unsigned>(threads), 1, 1,
@@ -233,6 +235,10 @@ DeviceProgram::create(const artifact::Manifest &manifest,
 
 absl::Status DeviceProgram::bindParameters(const io::Checkpoint &checkpoint) {
   Impl &m = *impl_;
+  if (absl::Status s =
+          m.check(m.api->cuCtxSetCurrent(m.ctx), "cuCtxSetCurrent");
+      !s.ok())
+    return s;
   for (const artifact::Parameter &p : m.ep->parameters) {
     const io::TensorView *t = checkpoint.find(p.name);
     if (!t)
@@ -257,13 +263,19 @@ absl::Status DeviceProgram::bindParameters(const io::Checkpoint &checkpoint) {
         !s.ok())
       return s;
   }
-  return absl::OkStatus();
+  // The uploads ran on the legacy stream, which run()'s non-blocking
+  // stream does not wait for.
+  return m.check(m.api->cuCtxSynchronize(), "uploading the parameters");
 }
 
 absl::StatusOr<std::map<std::string, HostTensor>>
 DeviceProgram::run(const std::map<std::string, HostTensor> &inputs,
                    DeviceTiming *timing) {
   Impl &m = *impl_;
+  if (absl::Status s =
+          m.check(m.api->cuCtxSetCurrent(m.ctx), "cuCtxSetCurrent");
+      !s.ok())
+    return s;
   if (m.params.size() < m.ep->parameters.size())
     return absl::FailedPreconditionError(
         "the program's parameters are not bound (bindParameters)");
@@ -366,18 +378,47 @@ DeviceProgram::run(const std::map<std::string, HostTensor> &inputs,
     } else if (s.op == "graph.reshape") {
       addr[s.results[0]] = addr[s.operands[0]];
     } else if (s.op == "graph.split") {
-      CUdeviceptr at = addr[s.operands[0]];
-      for (int64_t id : s.results) {
-        addr[id] = at;
-        at += plan.buffers[id].bytes;
+      const std::vector<int64_t> &src = shape(0);
+      const int64_t axis = std::get<int64_t>(*s.attr("axis"));
+      if (axis == 0) {
+        // Contiguous pieces: views (exec_plan.cc plans them so).
+        CUdeviceptr at = addr[s.operands[0]];
+        for (int64_t id : s.results) {
+          addr[id] = at;
+          at += plan.buffers[id].bytes;
+        }
+      } else {
+        // Each piece is a column range of every outer row: copied.
+        int64_t outer = 1, inner = dtypeSize(plan.buffers[s.operands[0]].dtype);
+        for (int64_t d = 0; d < axis; ++d)
+          outer *= src[d];
+        for (size_t d = axis + 1; d < src.size(); ++d)
+          inner *= src[d];
+        int64_t offset = 0;
+        absl::StatusOr<CUfunction> f = m.lib("infir2_copy_rows", 0);
+        if (!f.ok())
+          return f.status();
+        for (int64_t id : s.results) {
+          const int64_t bytes = plan.buffers[id].shape[axis] * inner;
+          layout::CopyRowsArgs ca{
+              reinterpret_cast<const u8 *>(addr[s.operands[0]] + offset),
+              reinterpret_cast<u8 *>(addr[id]),
+              outer,
+              bytes,
+              src[axis] * inner,
+              bytes};
+          const int64_t grid = std::min<int64_t>(
+              m.maxGrid,
+              (outer * bytes + layout::kThreads - 1) / layout::kThreads);
+          st = m.launch(*f, grid, layout::kThreads, 0, &ca, where);
+          if (!st.ok())
+            break;
+          offset += bytes;
+        }
       }
     } else if (s.op == "fp8.scaled_matmul" || s.op == "graph.linear" ||
                s.op == "graph.matmul") {
       const bool fp8 = s.op == "fp8.scaled_matmul";
-      if (s.op == "graph.linear" && s.operands.size() > 2)
-        return absl::UnimplementedError(
-            absl::StrCat(where, ": a linear with a bias (the fused graph "
-                                "adds biases in kernels)"));
       auto type = [&](int64_t id) {
         switch (m.manifest.buffers[id].dtype) {
         case DType::kF8E4M3:
@@ -490,6 +531,8 @@ DeviceProgram::run(const std::map<std::string, HostTensor> &inputs,
           !e.ok())
         return e;
       args.d = addr[s.results[0]];
+      if (s.op == "graph.linear" && s.operands.size() == 3)
+        args.bias = addr[s.operands[2]];
       st = m.gemm->run(*gp, args, m.stream);
     } else if (s.op == "graph.attention" || s.op == "graph.attention_grad") {
       const bool grad = s.op == "graph.attention_grad";
@@ -511,9 +554,9 @@ DeviceProgram::run(const std::map<std::string, HostTensor> &inputs,
           q[1],
           k[1],
           shape(qi + 3)[0] - 1,
-          scaleAttr && std::holds_alternative<double>(*scaleAttr)
+          std::holds_alternative<double>(*scaleAttr)
               ? static_cast<float>(std::get<double>(*scaleAttr))
-              : 1.0f,
+              : static_cast<float>(std::get<int64_t>(*scaleAttr)),
           causalAttr && std::holds_alternative<bool>(*causalAttr) &&
                   std::get<bool>(*causalAttr)
               ? 1

@@ -10,7 +10,10 @@
 //     shared memory so both the reads and the writes are coalesced;
 //   - infir2_repack_scales: f32 scales in the compiler's row-major layout
 //     moved to the layout cuBLASLt reads (gemm_plan.h's ScaleRepack:
-//     (r, c) -> dst[c * ld + r] or dst[r * ld + c], padding zero-filled).
+//     (r, c) -> dst[c * ld + r] or dst[r * ld + c], padding zero-filled);
+//   - infir2_copy_rows: |rows| rows of |row_bytes| bytes from a strided
+//     source (graph.split along a dimension other than the first: each
+//     piece is a column range of every row).
 //
 //===----------------------------------------------------------------------===//
 
@@ -67,6 +70,23 @@ INFIR2_FN void repack_body(const RepackArgs &a) {
   }
 }
 
+struct CopyRowsArgs {
+  const u8 *src;
+  u8 *dst;
+  i64 rows, row_bytes, src_stride, dst_stride;
+};
+
+/// Grid-stride over every byte; rows of a split piece are short (a head's
+/// columns), so bytes rather than rows are spread over the threads.
+INFIR2_FN void copy_rows_body(const CopyRowsArgs &a) {
+  const i64 n = a.rows * a.row_bytes;
+  for (i64 i = block() * nthreads() + tid(); i < n;
+       i += nblocks() * nthreads()) {
+    const i64 r = i / a.row_bytes, c = i % a.row_bytes;
+    a.dst[r * a.dst_stride + c] = a.src[r * a.src_stride + c];
+  }
+}
+
 INFIR2_FN i64 transpose_smem() { return kTile * (kTile + 1); }
 } // namespace layout
 } // namespace infir2
@@ -80,6 +100,10 @@ extern "C" __global__ void __launch_bounds__(infir2::layout::kThreads)
     infir2_repack_scales(infir2::layout::RepackArgs a) {
   infir2::layout::repack_body(a);
 }
+extern "C" __global__ void __launch_bounds__(infir2::layout::kThreads)
+    infir2_copy_rows(infir2::layout::CopyRowsArgs a) {
+  infir2::layout::copy_rows_body(a);
+}
 #else
 extern "C" void infir2_transpose_u8(const void *args, i64 grid, i64 smem) {
   infir2::layout::TransposeArgs a;
@@ -90,6 +114,11 @@ extern "C" void infir2_repack_scales(const void *args, i64 grid, i64 smem) {
   infir2::layout::RepackArgs a;
   std::memcpy(&a, args, sizeof(a));
   infir2::run_blocks(grid, smem, [&] { infir2::layout::repack_body(a); });
+}
+extern "C" void infir2_copy_rows(const void *args, i64 grid, i64 smem) {
+  infir2::layout::CopyRowsArgs a;
+  std::memcpy(&a, args, sizeof(a));
+  infir2::run_blocks(grid, smem, [&] { infir2::layout::copy_rows_body(a); });
 }
 #endif
 

@@ -41,6 +41,19 @@ TEST(LayoutKernels, TransposeU8) {
   }
 }
 
+TEST(LayoutKernels, CopyRowsTakesOneColumnRangeOfEveryRow) {
+  // A split of [5, 3, 8] bytes-per-element-1 along axis 1 into {1, 2}:
+  // piece 1 is, per outer row, bytes [8, 24) of each 24-byte row.
+  std::vector<u8> src(5 * 24), dst(5 * 16, 0xEE);
+  for (size_t i = 0; i < src.size(); ++i)
+    src[i] = static_cast<u8>(i);
+  layout::CopyRowsArgs a = {src.data() + 8, dst.data(), 5, 16, 24, 16};
+  infir2_copy_rows(&a, 2, 0);
+  for (int r = 0; r < 5; ++r)
+    for (int c = 0; c < 16; ++c)
+      ASSERT_EQ(dst[r * 16 + c], src[r * 24 + 8 + c]) << r << "," << c;
+}
+
 /// Runs the repack kernel for one ScaleRepack-like description.
 std::vector<float> repack(const std::vector<float> &src, i64 rows, i64 cols,
                           bool transpose, i64 ld, i64 elements) {

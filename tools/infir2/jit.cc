@@ -86,7 +86,10 @@ resolveArtifact(const ArtifactRequest &request) {
   absl::StatusOr<Precision> precision = parsePrecision(request.precision);
   if (!precision.ok())
     return precision.status();
-  CompileOptions options{request.modelDir, *precision, "cpu"};
+  CompileOptions options;
+  options.modelDir = request.modelDir;
+  options.precision = *precision;
+  options.target = "cpu";
   options.withGradients = request.gradients;
   options.withLogits = !request.gradients;
   options.fusion = request.fusion;

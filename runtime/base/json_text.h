@@ -76,7 +76,9 @@ std::optional<T> jsonField(const Json &obj, const char *key, T def) {
   else if constexpr (std::is_same_v<T, bool>)
     ok = v.is_boolean();
   else if constexpr (std::is_same_v<T, int64_t>)
-    ok = v.is_number_integer();
+    ok = v.is_number_integer() &&
+         !(v.is_number_unsigned() &&
+           v.template get<uint64_t>() > static_cast<uint64_t>(INT64_MAX));
   else
     ok = v.is_number();
   if (!ok)

@@ -271,7 +271,8 @@ absl::Status syncPath(const fs::path &path) {
   const bool ok = ::fsync(fd) == 0;
   const int err = errno;
   ::close(fd);
-  if (!ok)
+  // Some filesystems (FUSE, network mounts) cannot fsync a directory.
+  if (!ok && !((err == EINVAL || err == ENOTSUP) && fs::is_directory(path)))
     return absl::InternalError(
         absl::StrCat("cannot fsync ", path.string(), ": ", std::strerror(err)));
   return absl::OkStatus();
@@ -695,10 +696,11 @@ absl::StatusOr<Plan> planFp8ToBf16(const Input &in, ordered_json &config,
                      "cols]"));
       blockR = b[0].get<int64_t>();
       blockC = b[1].get<int64_t>();
-      if (blockR <= 0 || blockC <= 0)
-        return absl::InvalidArgumentError(
-            absl::StrCat(cfgPath, ": quantization_config.weight_block_size [",
-                         blockR, ", ", blockC, "] must be positive"));
+      if (blockR <= 0 || blockC <= 0 || blockR > (1 << 20) ||
+          blockC > (1 << 20))
+        return absl::InvalidArgumentError(absl::StrCat(
+            cfgPath, ": quantization_config.weight_block_size [", blockR, ", ",
+            blockC, "] must be positive (and at most 2^20)"));
     }
     const std::optional<std::string> method =
         jsonField<std::string>(q, "quant_method", "fp8");
@@ -1269,19 +1271,27 @@ absl::StatusOr<ConvertReport> run(Mode mode, const ConvertOptions &opt) {
       fs::equivalent(opt.input, opt.output, ec))
     return absl::InvalidArgumentError(
         absl::StrCat("--output ", opt.output, " is the input directory"));
+  // The output as the staging directory will create and replace it: the
+  // nesting check below and the commit use the same resolved path.
+  std::error_code inEc, outEc;
+  const fs::path inputPath = fs::weakly_canonical(opt.input, inEc);
+  const fs::path outputPath = fs::weakly_canonical(opt.output, outEc);
+  if (inEc || outEc || inputPath.empty() || outputPath.empty())
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot resolve ", inEc || inputPath.empty() ? opt.input : opt.output,
+        ": ", (inEc ? inEc : outEc).message()));
   {
     // The copy walks the input and the commit replaces the output: one
     // inside the other would copy the output into itself or delete the
     // input with --force.
-    const fs::path i = fs::weakly_canonical(opt.input, ec);
-    const fs::path o = fs::weakly_canonical(opt.output, ec);
     auto inside = [](const fs::path &a, const fs::path &b) {
       const fs::path rel = a.lexically_relative(b);
       return !rel.empty() && *rel.begin() != "..";
     };
-    if (!i.empty() && !o.empty() && (inside(o, i) || inside(i, o)))
+    if (inside(outputPath, inputPath) || inside(inputPath, outputPath))
       return absl::InvalidArgumentError(absl::StrCat(
-          "--output ", opt.output, inside(o, i) ? " is inside" : " contains",
+          "--output ", opt.output,
+          inside(outputPath, inputPath) ? " is inside" : " contains",
           " the input directory ", opt.input,
           "; choose an output next to the input"));
   }
@@ -1330,7 +1340,7 @@ absl::StatusOr<ConvertReport> run(Mode mode, const ConvertOptions &opt) {
   report.warnings = plan->warnings;
 
   Staging staging;
-  if (absl::Status s = staging.create(opt.output); !s.ok())
+  if (absl::Status s = staging.create(outputPath.string()); !s.ok())
     return s;
   const fs::path tmp = staging.dir();
   absl::StatusOr<int64_t> copied = copyOtherFiles(*in, tmp);

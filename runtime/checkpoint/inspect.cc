@@ -100,7 +100,8 @@ struct Checks {
         const ordered_json &b = qconfig["weight_block_size"];
         if (b.is_array() && b.size() == 2 && b[0].is_number_integer() &&
             b[1].is_number_integer() && b[0].get<int64_t>() > 0 &&
-            b[1].get<int64_t>() > 0) {
+            b[1].get<int64_t>() > 0 && b[0].get<int64_t>() <= (1 << 20) &&
+            b[1].get<int64_t>() <= (1 << 20)) {
           blockR = b[0].get<int64_t>();
           blockC = b[1].get<int64_t>();
         } else {

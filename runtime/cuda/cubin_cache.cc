@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "runtime/base/build_info.h"
@@ -85,12 +86,17 @@ std::string cubinCacheKey(const std::string &source,
   h.add(options.arch);
   h.add(options.fmad ? "fmad" : "nofmad");
   h.add(options.resourceUsage ? "usage" : "");
+  // Each list tagged and counted, so that an entry cannot move from one
+  // list to another with the same key.
+  h.add("include-dirs " + std::to_string(options.includeDirs.size()));
   for (const std::string &dir : options.includeDirs)
     h.add(dir);
+  h.add("headers " + std::to_string(options.headers.size()));
   for (const auto &[name, text] : options.headers) {
     h.add(name);
     h.add(text);
   }
+  h.add("options " + std::to_string(options.extraOptions.size()));
   for (const std::string &opt : options.extraOptions)
     h.add(opt);
   char buf[33];

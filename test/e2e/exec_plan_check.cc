@@ -29,6 +29,7 @@
 
 #include "runtime/artifact/manifest.h"
 #include "runtime/cpu/executor.h"
+#include "runtime/cuda/driver.h"
 #include "runtime/cuda/exec_plan.h"
 #include "runtime/cuda/executor.h"
 #include "runtime/io/safetensors.h"
@@ -181,11 +182,19 @@ int main(int argc, char **argv) {
     report("arena smaller than its peak");
 
   // The same plan on the GPU, where there is one.
+  // Only a missing driver or device is a skip; any other failure to set
+  // the program up on a GPU is an error.
+  absl::Status noGpu = cuda::driver().status();
+  if (noGpu.ok())
+    noGpu = cuda::deviceInfo(0).status();
   absl::StatusOr<std::unique_ptr<cuda::DeviceProgram>> gpu =
-      cuda::DeviceProgram::create(*manifest, "forward_grad");
-  if (!gpu.ok()) {
+      noGpu.ok() ? cuda::DeviceProgram::create(*manifest, "forward_grad")
+                 : absl::StatusOr<std::unique_ptr<cuda::DeviceProgram>>(noGpu);
+  if (!noGpu.ok()) {
     std::printf("exec_plan_check: GPU run skipped: %s\n",
-                std::string(gpu.status().message()).c_str());
+                std::string(noGpu.message()).c_str());
+  } else if (!gpu.ok()) {
+    report("GPU: " + std::string(gpu.status().message()));
   } else if (absl::Status s = (*gpu)->bindParameters(*ckpt); !s.ok()) {
     report("GPU: " + std::string(s.message()));
   } else {
@@ -203,6 +212,15 @@ int main(int argc, char **argv) {
     } else {
       double worst = 0;
       for (const auto &[name, ref] : *cpuOut) {
+        if (!out->count(name)) {
+          report("GPU: no output " + name);
+          continue;
+        }
+        if (ref.dtype() != DType::kF32 && ref.dtype() != DType::kBF16 &&
+            ref.dtype() != DType::kI32) {
+          report("output " + name + ": no comparison for its dtype");
+          continue;
+        }
         const cuda::HostTensor &got = out->at(name);
         const cpu::Tensor g =
             cpu::Tensor::copyOf(got.dtype, got.shape, got.bytes.data());

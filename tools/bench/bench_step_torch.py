@@ -101,18 +101,24 @@ def main() -> int:
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-5, betas=(0.9, 0.95),
                             weight_decay=0.1, fused=cuda)
-    mode = "eager"
-    step_model = model
-    if args.compile:
-        try:
-            step_model = torch.compile(model)
-            mode = "torch.compile"
-        except Exception as e:  # the table says which mode ran
-            print(f"torch.compile failed ({e}); running eagerly",
-                  file=sys.stderr)
     batch = args.tokens // args.seq_len
     ids = torch.randint(0, cfg["vocab_size"], (batch, args.seq_len),
                         device=dev)
+    mode = "eager"
+    step_model = model
+    if args.compile:
+        # torch.compile compiles on the first call: try one step here.
+        try:
+            compiled = torch.compile(model)
+            with torch.autocast(dev.type, dtype=torch.bfloat16):
+                compiled(input_ids=ids, labels=ids).loss.backward()
+            model.zero_grad(set_to_none=True)
+            step_model = compiled
+            mode = "torch.compile"
+        except Exception as e:  # the table says which mode ran
+            model.zero_grad(set_to_none=True)
+            print(f"torch.compile failed ({type(e).__name__}: {e}); "
+                  "running eagerly", file=sys.stderr)
 
     def sync():
         if cuda:

@@ -129,6 +129,10 @@ TEST(CubinCache, SecondCompileIsAHitWithTheSameBytes) {
   other.headers = {{"a.h", "int x;"}};
   EXPECT_NE(cubinCacheKey(kKernel, other), key);
   EXPECT_NE(cubinCacheKey(std::string(kKernel) + " ", opt), key);
+  NvrtcOptions asDir = opt, asOption = opt;
+  asDir.includeDirs = {"-DX"};
+  asOption.extraOptions = {"-DX"};
+  EXPECT_NE(cubinCacheKey(kKernel, asDir), cubinCacheKey(kKernel, asOption));
 
   // A damaged entry is compiled again and replaced.
   {
